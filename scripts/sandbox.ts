@@ -1,0 +1,1102 @@
+/**
+ * A real, local OVN sandbox: OVN central (NB + SB ovsdb-server, ovn-northd) and N simulated
+ * hypervisors ("hosts"), each in its own network namespace with its own ovsdb-server,
+ * ovs-vswitchd (userspace datapath) and ovn-controller, joined by a Geneve underlay that
+ * lives in a namespace of its own.  Follows shared/reference/ovn-sandbox-recipe.sh.
+ *
+ * Library:
+ *   const sb = await Sandbox.up({ hosts: 2 });  ...  await sb.down();
+ *   await withSandbox({}, async (sb) => { ... });
+ *
+ * CLI:
+ *   deno run -A scripts/sandbox.ts up [--hosts N] [--name NAME] [--dir DIR]
+ *   deno run -A scripts/sandbox.ts env NAME HOST
+ *   deno run -A scripts/sandbox.ts status NAME
+ *   deno run -A scripts/sandbox.ts down NAME
+ *
+ * Every namespace it makes is named `${name}-…`; every daemon writes a pidfile under the
+ * sandbox dir and is stopped by that pid (never by process name).  What is started is
+ * recorded (in memory and in `<dir>/sandbox.json`) *before* it is started, so down() can
+ * undo a partial up(), and a separate process can tear a sandbox down by name.
+ */
+import { $ } from "dax";
+import { parseArgs } from "node:util";
+
+export interface SandboxHost {
+  /** e.g. "hv1": also the OVS system-id, the hostname and the chassis name */
+  name: string;
+  /** network namespace of the host, e.g. `${sandbox.name}-hv1` */
+  netns: string;
+  /** state dir: conf.db, db.sock, pidfiles, logs (OVS_RUNDIR etc. point here) */
+  dir: string;
+  /** underlay tunnel (Geneve) IP */
+  encapIp: string;
+  /** OVS_RUNDIR OVS_DBDIR OVS_LOGDIR OVS_SYSCONFDIR OVN_RUNDIR OVN_LOGDIR = dir, OVN_NB_DB, OVN_SB_DB */
+  env: Record<string, string>;
+}
+
+export interface SandboxOptions {
+  /** number of hosts (hypervisors), 1..250; default 2 */
+  hosts?: number;
+  /** [a-z][a-z0-9]{0,7}; default "sbx" + 4 random hex digits */
+  name?: string;
+  /** state dir; default /tmp/ovn-mesos-sandbox/<name>.  Must not exist yet. */
+  baseDir?: string;
+  /** Test hook: make up() fail at a step, e.g. "hv2:ovs-vswitchd" (after that daemon started)
+   * or "central" — to test the cleanup of a partial up(). */
+  _failAt?: string;
+}
+
+export interface RunOptions {
+  env?: Record<string, string>;
+  stdin?: string;
+  timeoutMs?: number;
+  /** if true: ONLY host.env + opts.env + PATH (like the Mesos agent does for CNI plugins) */
+  cleanEnv?: boolean;
+}
+
+export interface RunResult {
+  /** exit code; 128+N when killed by signal N (e.g. 137 after a timeout) */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Leftovers {
+  /** live daemons of this sandbox (from pidfiles, and any process naming the sandbox dir) */
+  pids: number[];
+  /** network namespaces (in /run/netns) whose name starts with `${name}-` */
+  netns: string[];
+  /** mount points under the sandbox dir (container netns bind mounts), in any mount namespace */
+  mounts: string[];
+}
+
+export const DEFAULT_BASE = "/tmp/ovn-mesos-sandbox";
+const STATE_FILE = "sandbox.json";
+const STATE_MAGIC = "ovn-mesos-sandbox/v1";
+const NAME_RE = /^[a-z][a-z0-9]{0,7}$/;
+const MAX_HOSTS = 250;
+/** Underlay /24: exists only inside the sandbox's own underlay namespace (RFC 2544 range). */
+const UL_NET = "198.18.0";
+/** > 1500 + Geneve overhead, so overlay packets never need fragmenting */
+const UL_MTU = 9000;
+const UL_BRIDGE = "ulbr";
+const NETNS_DIR = "/run/netns";
+const DAEMON_COMMS = new Set(["ovsdb-server", "ovs-vswitchd", "ovn-controller", "ovn-northd"]);
+const OVN_NB_SCHEMA = "/usr/share/ovn/ovn-nb.ovsschema";
+const OVN_SB_SCHEMA = "/usr/share/ovn/ovn-sb.ovsschema";
+const OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// ------------------------------------------------------------------ process helpers
+
+/** Absolute path of a program (searches PATH and the sbin dirs), so clearEnv spawns work. */
+const whichCache = new Map<string, string>();
+function which(prog: string): string {
+  if (prog.includes("/")) return prog;
+  const hit = whichCache.get(prog);
+  if (hit) return hit;
+  const dirs = [...(Deno.env.get("PATH") ?? "").split(":"), ...DEFAULT_PATH.split(":")];
+  for (const d of dirs) {
+    if (!d) continue;
+    try {
+      const st = Deno.statSync(`${d}/${prog}`);
+      if (st.isFile && st.mode !== null && (st.mode & 0o111) !== 0) {
+        whichCache.set(prog, `${d}/${prog}`);
+        return `${d}/${prog}`;
+      }
+    } catch { /* not here */ }
+  }
+  return prog;
+}
+
+interface ExecOptions {
+  env?: Record<string, string>;
+  clearEnv?: boolean;
+  stdin?: string;
+  timeoutMs?: number;
+}
+
+const SIGNUM: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+
+/** Run argv; never throws for a non-zero exit (does throw if the program cannot be spawned). */
+async function exec(argv: string[], opts: ExecOptions = {}): Promise<RunResult> {
+  const child = new Deno.Command(which(argv[0]), {
+    args: argv.slice(1),
+    env: opts.env,
+    clearEnv: opts.clearEnv ?? false,
+    stdin: opts.stdin !== undefined ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  if (opts.timeoutMs !== undefined) {
+    timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, opts.timeoutMs);
+  }
+  try {
+    if (opts.stdin !== undefined) {
+      const w = child.stdin.getWriter();
+      try {
+        await w.write(new TextEncoder().encode(opts.stdin));
+        await w.close();
+      } catch { /* child did not read its stdin */ }
+    }
+    const out = await child.output();
+    let code = out.code;
+    if (out.signal) code = code > 128 ? code : 128 + (SIGNUM[out.signal] ?? 0);
+    const dec = new TextDecoder();
+    return { code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+/** Run argv; throw (with the command and its stderr) on a non-zero exit.  Returns stdout. */
+async function sh(argv: string[], opts: ExecOptions = {}): Promise<string> {
+  const r = await exec(argv, { timeoutMs: 60_000, ...opts });
+  if (r.code !== 0) {
+    const msg = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-5).join("\n");
+    throw new Error(`command failed (exit ${r.code}): ${argv.join(" ")}${msg ? `\n${msg}` : ""}`);
+  }
+  return r.stdout;
+}
+
+/** `ip -n NS ARGS…` (throws on failure) */
+function ipn(ns: string, ...args: string[]): Promise<string> {
+  return sh(["ip", "-n", ns, ...args]);
+}
+
+/** `ip netns exec NS ARGV…` (throws on failure) */
+function nsx(ns: string, ...argv: string[]): Promise<string> {
+  return sh(["ip", "netns", "exec", ns, ...argv]);
+}
+
+const NO_IPV6 = ["net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"];
+
+async function waitFor(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (true) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`timeout after ${timeoutMs} ms waiting for ${what}`);
+    await $.sleep(20);
+  }
+}
+
+// ------------------------------------------------------------------ /proc helpers
+
+/** Process state letter from /proc/PID/stat, or null if there is no such process. */
+function procState(pid: number): string | null {
+  try {
+    const s = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return s.slice(s.lastIndexOf(")") + 2, s.lastIndexOf(")") + 3) || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Alive = exists and is not a zombie (pid 1 here reaps detached daemons lazily). */
+function alive(pid: number): boolean {
+  const st = procState(pid);
+  return st !== null && st !== "Z" && st !== "X";
+}
+
+function procCmdline(pid: number): string[] {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").filter((s) => s !== "");
+  } catch {
+    return [];
+  }
+}
+
+function procComm(pid: number): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+  } catch {
+    return "";
+  }
+}
+
+/** Live OVS/OVN daemons whose --pidfile lies under dir (found even if the pidfile is gone). */
+function daemonsUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    const pid = Number(e.name);
+    if (!DAEMON_COMMS.has(procComm(pid)) || !alive(pid)) continue;
+    if (procCmdline(pid).some((a) => a.startsWith(`--pidfile=${dir}/`))) pids.push(pid);
+  }
+  return pids;
+}
+
+function readPid(pidfile: string): number | null {
+  try {
+    const n = Number(Deno.readTextFileSync(pidfile).trim());
+    return Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Is pid the daemon that wrote `pidfile` (guards against stale pidfiles and pid reuse)? */
+function isOurDaemon(pid: number, pidfile: string): boolean {
+  return alive(pid) && DAEMON_COMMS.has(procComm(pid)) &&
+    procCmdline(pid).includes(`--pidfile=${pidfile}`);
+}
+
+function mountsIn(mountinfo: string, dir: string): string[] {
+  const out: string[] = [];
+  for (const line of mountinfo.split("\n")) {
+    const mp = line.split(" ")[4];
+    if (!mp) continue;
+    const p = mp.replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+    if (p.startsWith(`${dir}/`)) out.push(p);
+  }
+  return out;
+}
+
+/** Mount points under dir in this process' mount namespace. */
+function mountsUnder(dir: string): string[] {
+  try {
+    return mountsIn(Deno.readTextFileSync("/proc/self/mountinfo"), dir);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Mount points under dir in any mount namespace.  Daemons started with `ip netns exec` live in
+ * mount namespaces of their own that copied the mounts present at their start.
+ */
+function mountsUnderAnywhere(dir: string): string[] {
+  const out = new Set(mountsUnder(dir));
+  const seen = new Set<string>();
+  try {
+    seen.add(Deno.readLinkSync("/proc/self/ns/mnt"));
+  } catch { /* no /proc? */ }
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const ns = Deno.readLinkSync(`/proc/${e.name}/ns/mnt`);
+      if (seen.has(ns)) continue;
+      seen.add(ns);
+      for (const m of mountsIn(Deno.readTextFileSync(`/proc/${e.name}/mountinfo`), dir)) {
+        out.add(`${m} (pid ${e.name})`);
+      }
+    } catch { /* gone, or a kernel thread */ }
+  }
+  return [...out];
+}
+
+function netnsWithPrefix(prefix: string): string[] {
+  const out: string[] = [];
+  try {
+    for (const e of Deno.readDirSync(NETNS_DIR)) if (e.name.startsWith(prefix)) out.push(e.name);
+  } catch { /* no /run/netns yet */ }
+  return out.sort();
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ------------------------------------------------------------------ state
+
+interface DaemonRecord {
+  pidfile: string;
+  comm: string;
+  pid?: number;
+}
+
+interface SandboxState {
+  magic: string;
+  name: string;
+  dir: string;
+  nbRemote: string;
+  sbRemote: string;
+  nbTcp?: string;
+  sbTcp?: string;
+  underlayNetns: string;
+  hosts: SandboxHost[];
+  daemons: DaemonRecord[];
+  netns: string[];
+  mounts: string[];
+  createdAt: string;
+  /** pid of the process that ran up() (a sandbox is stale when it and every daemon are gone) */
+  ownerPid: number;
+}
+
+function hostName(h: SandboxHost | string): string {
+  return typeof h === "string" ? h : h.name;
+}
+
+function randomName(): string {
+  const b = crypto.getRandomValues(new Uint8Array(2));
+  return "sbx" + [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+// ------------------------------------------------------------------ Sandbox
+
+export class Sandbox {
+  readonly name: string;
+  readonly dir: string;
+  /** "unix:<dir>/central/ovnnb_db.sock" */
+  readonly nbRemote: string;
+  readonly sbRemote: string;
+  /** "tcp:127.0.0.1:PORT" (root netns loopback only; not reachable from host netns) */
+  readonly nbTcp?: string;
+  readonly sbTcp?: string;
+  /** namespace of the underlay Linux bridge */
+  readonly underlayNetns: string;
+  readonly hosts: SandboxHost[];
+  #state: SandboxState;
+  #down?: Promise<void>;
+  #failAt?: string;
+
+  private constructor(state: SandboxState) {
+    this.#state = state;
+    this.name = state.name;
+    this.dir = state.dir;
+    this.nbRemote = state.nbRemote;
+    this.sbRemote = state.sbRemote;
+    this.nbTcp = state.nbTcp;
+    this.sbTcp = state.sbTcp;
+    this.underlayNetns = state.underlayNetns;
+    this.hosts = state.hosts;
+  }
+
+  /** Bring a sandbox up.  On any failure it tears down what it made, then throws. */
+  static async up(opts: SandboxOptions = {}): Promise<Sandbox> {
+    const nHosts = opts.hosts ?? 2;
+    if (!Number.isInteger(nHosts) || nHosts < 1 || nHosts > MAX_HOSTS) {
+      throw new Error(`hosts must be an integer in 1..${MAX_HOSTS}, got ${opts.hosts}`);
+    }
+    if (opts.name !== undefined && !NAME_RE.test(opts.name)) {
+      throw new Error(`sandbox name must match ${NAME_RE} (short: netns names derive from it)`);
+    }
+    // Reserve the name: mkdir of the final path component is atomic.  Nothing that might
+    // belong to another sandbox is touched if this fails.
+    let name = "", dir = "";
+    for (let attempt = 0;; attempt++) {
+      name = opts.name ?? randomName();
+      dir = opts.baseDir ?? `${DEFAULT_BASE}/${name}`;
+      if (!dir.startsWith("/")) throw new Error(`baseDir must be absolute: ${dir}`);
+      dir = dir.replace(/\/+$/, "");
+      if (dir.length > 60) throw new Error(`sandbox dir too long for unix sockets: ${dir}`);
+      const clash = netnsWithPrefix(`${name}-`);
+      let made = false;
+      if (clash.length === 0) {
+        await Deno.mkdir(dir.slice(0, dir.lastIndexOf("/")) || "/", { recursive: true });
+        try {
+          await Deno.mkdir(dir);
+          made = true;
+        } catch (e) {
+          if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+        }
+      }
+      if (made) break;
+      if (opts.name !== undefined || opts.baseDir !== undefined || attempt > 20) {
+        throw new Error(
+          `sandbox ${name} already exists (dir ${dir}${clash.length ? `, netns ${clash}` : ""}); ` +
+            `tear it down first: deno run -A scripts/sandbox.ts down ${name}`,
+        );
+      }
+    }
+
+    const central = `${dir}/central`;
+    const nbRemote = `unix:${central}/ovnnb_db.sock`;
+    const sbRemote = `unix:${central}/ovnsb_db.sock`;
+    const hosts: SandboxHost[] = [];
+    for (let i = 1; i <= nHosts; i++) {
+      const hdir = `${dir}/hv${i}`;
+      hosts.push({
+        name: `hv${i}`,
+        netns: `${name}-hv${i}`,
+        dir: hdir,
+        encapIp: `${UL_NET}.${i}`,
+        env: {
+          OVS_RUNDIR: hdir,
+          OVS_DBDIR: hdir,
+          OVS_LOGDIR: hdir,
+          OVS_SYSCONFDIR: hdir,
+          OVN_RUNDIR: hdir,
+          OVN_LOGDIR: hdir,
+          OVN_NB_DB: nbRemote,
+          OVN_SB_DB: sbRemote,
+        },
+      });
+    }
+    const sb = new Sandbox({
+      magic: STATE_MAGIC,
+      name,
+      dir,
+      nbRemote,
+      sbRemote,
+      underlayNetns: `${name}-ul`,
+      hosts,
+      daemons: [],
+      netns: [],
+      mounts: [],
+      createdAt: new Date().toISOString(),
+      ownerPid: Deno.pid,
+    });
+    sb.#failAt = opts._failAt;
+    sb.#save();
+    try {
+      await sb.#startCentral();
+      sb.#maybeFail("central");
+      await sb.#addNetns(sb.underlayNetns);
+      const ul = sb.underlayNetns;
+      await ipn(ul, "link", "add", UL_BRIDGE, "type", "bridge");
+      await ipn(ul, "link", "set", UL_BRIDGE, "mtu", String(UL_MTU), "up");
+      // Start every host; wait for all of them to settle before reporting a failure, so that
+      // teardown never races a host that is still being built.
+      const results = await Promise.allSettled(hosts.map((h, i) => sb.#startHost(h, i + 1)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+      await sb.#waitChassis();
+      await sb.#seedTunnelNeighbours();
+      await sb.nbctl("--timeout=20", "--wait=hv", "sync");
+      return sb;
+    } catch (e) {
+      try {
+        await sb.down();
+      } catch (e2) {
+        console.error(`sandbox ${name}: teardown after failed up() also failed:`, e2);
+      }
+      throw e;
+    }
+  }
+
+  /** Re-attach to a sandbox made by another process (reads <dir>/sandbox.json). */
+  static load(nameOrDir: string): Sandbox {
+    const dir = nameOrDir.includes("/")
+      ? nameOrDir.replace(/\/+$/, "")
+      : `${DEFAULT_BASE}/${nameOrDir}`;
+    const state = JSON.parse(Deno.readTextFileSync(`${dir}/${STATE_FILE}`)) as SandboxState;
+    if (state.magic !== STATE_MAGIC || state.dir !== dir) {
+      throw new Error(`${dir}/${STATE_FILE} is not a sandbox state file of this dir`);
+    }
+    return new Sandbox(state);
+  }
+
+  // ---------------------------------------------------------------- bookkeeping
+
+  #save(): void {
+    if (!exists(this.dir)) return; // torn down
+    const tmp = `${this.dir}/.${STATE_FILE}.tmp`;
+    Deno.writeTextFileSync(tmp, JSON.stringify(this.#state, null, 2) + "\n");
+    Deno.renameSync(tmp, `${this.dir}/${STATE_FILE}`);
+  }
+
+  async #addNetns(ns: string): Promise<void> {
+    if (!ns.startsWith(`${this.name}-`)) throw new Error(`netns ${ns} outside sandbox prefix`);
+    this.#state.netns.push(ns);
+    this.#save();
+    await sh(["ip", "netns", "add", ns]);
+    await ipn(ns, "link", "set", "lo", "up");
+  }
+
+  /** Start a daemon that --detach'es and writes `pidfile`; record it before it starts. */
+  async #startDaemon(
+    comm: string,
+    pidfile: string,
+    argv: string[],
+    host?: SandboxHost,
+  ) {
+    const rec: DaemonRecord = { pidfile, comm };
+    this.#state.daemons.push(rec);
+    this.#save();
+    const full = [
+      ...(host ? ["ip", "netns", "exec", host.netns] : []),
+      ...argv,
+      "-vconsole:off",
+      "-vfile:info",
+      "--detach",
+      "--no-chdir",
+      `--pidfile=${pidfile}`,
+    ];
+    // A host's daemons get host.env, so their control sockets land in the host dir under
+    // the default names (ovs-vswitchd.PID.ctl …) where ovs-appctl/ovn-appctl look.
+    await sh(full, { timeoutMs: 30_000, env: host?.env });
+    const pid = readPid(pidfile);
+    if (pid === null) throw new Error(`${comm} started but wrote no pidfile ${pidfile}`);
+    rec.pid = pid;
+    this.#save();
+    this.#maybeFail(`${host?.name ?? "central"}:${comm}`);
+  }
+
+  #maybeFail(step: string): void {
+    if (this.#failAt === step) throw new Error(`injected failure at ${step} (_failAt)`);
+  }
+
+  #host(h: SandboxHost | string): SandboxHost {
+    const n = hostName(h);
+    const host = this.hosts.find((x) => x.name === n);
+    if (!host) throw new Error(`sandbox ${this.name} has no host ${n}`);
+    return host;
+  }
+
+  // ---------------------------------------------------------------- central
+
+  async #startCentral(): Promise<void> {
+    const c = `${this.dir}/central`;
+    await Deno.mkdir(c);
+    await Promise.all([
+      sh(["ovsdb-tool", "create", `${c}/ovnnb_db.db`, OVN_NB_SCHEMA]),
+      sh(["ovsdb-tool", "create", `${c}/ovnsb_db.db`, OVN_SB_SCHEMA]),
+    ]);
+    // ptcp:0 = a free port picked by the kernel, so sandboxes never collide; read it back
+    // from the log ("listening on port N").
+    await Promise.all(
+      ["nb", "sb"].map((db) =>
+        this.#startDaemon("ovsdb-server", `${c}/ovn${db}_db.pid`, [
+          "ovsdb-server",
+          `--log-file=${c}/ovsdb-server-${db}.log`,
+          `--unixctl=${c}/ovn${db}_db.ctl`,
+          `--remote=punix:${c}/ovn${db}_db.sock`,
+          "--remote=ptcp:0:127.0.0.1",
+          `${c}/ovn${db}_db.db`,
+        ])
+      ),
+    );
+    const port = (log: string) => {
+      const m = Deno.readTextFileSync(log).match(/listening on port (\d+)/);
+      return m ? `tcp:127.0.0.1:${m[1]}` : undefined;
+    };
+    const st = this.#state as { nbTcp?: string; sbTcp?: string };
+    st.nbTcp = port(`${c}/ovsdb-server-nb.log`);
+    st.sbTcp = port(`${c}/ovsdb-server-sb.log`);
+    (this as { nbTcp?: string }).nbTcp = st.nbTcp;
+    (this as { sbTcp?: string }).sbTcp = st.sbTcp;
+    await this.#startDaemon("ovn-northd", `${c}/ovn-northd.pid`, [
+      "ovn-northd",
+      `--log-file=${c}/ovn-northd.log`,
+      `--unixctl=${c}/ovn-northd.ctl`,
+      `--ovnnb-db=${this.nbRemote}`,
+      `--ovnsb-db=${this.sbRemote}`,
+    ]);
+    await this.nbctl("set", "NB_Global", ".", "options:mac_prefix=0a:58:00");
+    await this.nbctl("--timeout=20", "--wait=sb", "sync");
+  }
+
+  // ---------------------------------------------------------------- hosts
+
+  async #startHost(h: SandboxHost, idx: number): Promise<void> {
+    const ns = h.netns;
+    const ul = this.underlayNetns;
+    const mtu = String(UL_MTU);
+    const phyMac = `02:00:00:00:${(idx >> 8).toString(16).padStart(2, "0")}:${
+      (idx & 255).toString(16).padStart(2, "0")
+    }`;
+    const env = h.env;
+    const vsctl = (...a: string[]) =>
+      sh(["ovs-vsctl", `--db=unix:${h.dir}/db.sock`, "--timeout=10", ...a], { env });
+    await Deno.mkdir(h.dir);
+    await this.#addNetns(ns);
+    // No IPv6 in the host netns: keeps SLAAC/MLD/RS noise out of br-int/br-phy.
+    await nsx(ns, "sysctl", "-qw", ...NO_IPV6);
+    // underlay cable: ul0 (host netns) <-> ul-hvN (underlay bridge)
+    await ipn(ul, "link", "add", `ul-${h.name}`, "mtu", mtu, "type", "veth", ...[
+      "peer",
+      "name",
+      "ul0",
+      "netns",
+      ns,
+    ]);
+    await ipn(ul, "link", "set", `ul-${h.name}`, "master", UL_BRIDGE, "up");
+    // The kernel must not answer ARP for the tunnel IP from ul0's MAC (OVS reads ul0 via
+    // AF_PACKET, but the kernel sees the frames too): the tunnel neighbour cache could pick it.
+    await ipn(ns, "link", "set", "ul0", "arp", "off");
+    await nsx(ns, "sysctl", "-qw", "net.ipv4.conf.ul0.rp_filter=1");
+    await ipn(ns, "link", "set", "ul0", "mtu", mtu, "up");
+
+    await sh(["ovsdb-tool", "create", `${h.dir}/conf.db`, OVS_SCHEMA]);
+    await this.#startDaemon("ovsdb-server", `${h.dir}/ovsdb-server.pid`, [
+      "ovsdb-server",
+      `--log-file=${h.dir}/ovsdb-server.log`,
+      `--remote=punix:${h.dir}/db.sock`,
+      `${h.dir}/conf.db`,
+    ], h);
+    await vsctl("--no-wait", "init");
+    await this.#startDaemon("ovs-vswitchd", `${h.dir}/ovs-vswitchd.pid`, [
+      "ovs-vswitchd",
+      `--log-file=${h.dir}/ovs-vswitchd.log`,
+      `unix:${h.dir}/db.sock`,
+    ], h);
+    // Userspace datapath everywhere (no openvswitch kernel module here).
+    await vsctl(
+      ...["--", "add-br", "br-int", "--", "set", "bridge", "br-int", "datapath_type=netdev"],
+      ...["fail-mode=secure", "other-config:disable-in-band=true"],
+      ...["--", "add-br", "br-phy", "--", "set", "bridge", "br-phy", "datapath_type=netdev"],
+      ...[`other-config:hwaddr=${phyMac}`, "--", "add-port", "br-phy", "ul0"],
+    );
+    // The tunnel endpoint IP lives on br-phy's internal (tap) port.
+    await ipn(ns, "link", "set", "br-phy", "mtu", mtu, "up");
+    await ipn(ns, "addr", "add", `${h.encapIp}/24`, "dev", "br-phy");
+    await vsctl(
+      "set",
+      "Open_vSwitch",
+      ".",
+      `external_ids:system-id=${h.name}`,
+      `external_ids:hostname=${h.name}`,
+      `external_ids:ovn-remote=${this.sbRemote}`,
+      `external_ids:ovn-nb=${this.nbRemote}`,
+      "external_ids:ovn-encap-type=geneve",
+      `external_ids:ovn-encap-ip=${h.encapIp}`,
+      "external_ids:ovn-bridge-datapath-type=netdev",
+    );
+    await this.#startDaemon("ovn-controller", `${h.dir}/ovn-controller.pid`, [
+      "ovn-controller",
+      `--log-file=${h.dir}/ovn-controller.log`,
+      `unix:${h.dir}/db.sock`,
+    ], h);
+    Deno.writeTextFileSync(`${h.dir}/encap_ip`, h.encapIp + "\n");
+    Deno.writeTextFileSync(`${h.dir}/encap_mac`, phyMac + "\n");
+  }
+
+  async #waitChassis(): Promise<void> {
+    const want = this.hosts.map((h) => h.name);
+    await waitFor(`chassis ${want.join(",")} in the SB DB`, 20_000, async () => {
+      const r = await exec([
+        "ovn-sbctl",
+        `--db=${this.sbRemote}`,
+        "--bare",
+        "--columns=name",
+        "list",
+        "Chassis",
+      ]);
+      const have = new Set(r.stdout.split(/\s+/).filter(Boolean));
+      return r.code === 0 && want.every((n) => have.has(n));
+    });
+  }
+
+  /**
+   * Userspace tunnelling drops a packet whose remote tunnel endpoint MAC is not in OVS's
+   * tnl/neigh cache (and learns only from ARP replies to its own bridge): seed every cache
+   * with every other host's fixed br-phy MAC, both ways, with the maximal aging.
+   */
+  async #seedTunnelNeighbours(): Promise<void> {
+    const macs = new Map(
+      this.hosts.map((h) => [h.name, Deno.readTextFileSync(`${h.dir}/encap_mac`).trim()]),
+    );
+    await Promise.all(this.hosts.map(async (h) => {
+      const appctl = (...a: string[]) => sh(["ovs-appctl", ...a], { env: h.env });
+      await appctl("tnl/neigh/aging", "3600");
+      for (const o of this.hosts) {
+        if (o !== h) await appctl("tnl/neigh/set", "br-phy", o.encapIp, macs.get(o.name)!);
+      }
+    }));
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  /** Run argv inside host's netns with host.env merged over Deno.env (plus opts.env). Never throws on non-zero exit. */
+  run(host: SandboxHost | string, argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    const h = this.#host(host);
+    const env = opts.cleanEnv
+      ? { PATH: Deno.env.get("PATH") ?? DEFAULT_PATH, ...h.env, ...(opts.env ?? {}) }
+      : { ...Deno.env.toObject(), ...h.env, ...(opts.env ?? {}) };
+    return exec(["ip", "netns", "exec", h.netns, ...argv], {
+      env,
+      clearEnv: true,
+      stdin: opts.stdin,
+      timeoutMs: opts.timeoutMs,
+    });
+  }
+
+  /** ovn-nbctl against the central NB.  Throws on failure; returns trimmed stdout. */
+  async nbctl(...args: string[]): Promise<string> {
+    return (await sh(["ovn-nbctl", `--db=${this.nbRemote}`, ...args])).trim();
+  }
+
+  /** ovn-sbctl against the central SB.  Throws on failure; returns trimmed stdout. */
+  async sbctl(...args: string[]): Promise<string> {
+    return (await sh(["ovn-sbctl", `--db=${this.sbRemote}`, ...args])).trim();
+  }
+
+  /** ovs-vsctl against a host's OVS.  Throws on failure; returns trimmed stdout. */
+  async vsctl(host: SandboxHost | string, ...args: string[]): Promise<string> {
+    const h = this.#host(host);
+    const argv = ["ovs-vsctl", `--db=unix:${h.dir}/db.sock`, "--timeout=10", ...args];
+    return (await sh(argv, { env: h.env })).trim();
+  }
+
+  /** ovs-appctl against a host's ovs-vswitchd (or `-t TARGET` first).  Throws on failure. */
+  async appctl(host: SandboxHost | string, ...args: string[]): Promise<string> {
+    return (await sh(["ovs-appctl", ...args], { env: this.#host(host).env })).trim();
+  }
+
+  /**
+   * A container network namespace as Mesos makes it: a netns bind-mounted at a file
+   * (<dir>/containers/<id>/ns, not under /run/netns), lo up.  Registered for cleanup.
+   */
+  async addContainerNetns(id: string): Promise<string> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) throw new Error(`bad container id: ${id}`);
+    const d = `${this.dir}/containers/${id}`;
+    const path = `${d}/ns`;
+    if (exists(path)) throw new Error(`container netns ${path} already exists`);
+    this.#state.mounts.push(path);
+    this.#save();
+    await Deno.mkdir(d, { recursive: true });
+    await Deno.writeTextFile(path, "");
+    await sh(["unshare", `--net=${path}`, "true"]);
+    await sh(["nsenter", `--net=${path}`, "ip", "link", "set", "lo", "up"]);
+    return path;
+  }
+
+  async removeContainerNetns(path: string): Promise<void> {
+    await unmountAndRemove(path);
+    this.#state.mounts = this.#state.mounts.filter((m) => m !== path);
+    this.#save();
+  }
+
+  /** Run argv inside the netns at path (nsenter --net=PATH; a bare name means /run/netns/NAME). Never throws on non-zero exit. */
+  execIn(nsPath: string, argv: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
+    const p = nsPath.includes("/") ? nsPath : `${NETNS_DIR}/${nsPath}`;
+    return exec(["nsenter", `--net=${p}`, "--", ...argv], { timeoutMs: opts.timeoutMs });
+  }
+
+  /**
+   * "Outside world" for gateway tests: a netns `${name}-out` (then -out2, -out3 …) and a veth
+   * pair: `ifname` (default eth1) in host's netns, up, no address; the other end
+   * (`to-<host>`) in the outside netns with outsideCidr, up.  Returns the outside netns name.
+   */
+  async addOutside(
+    host: SandboxHost | string,
+    outsideCidr: string,
+    ifname = "eth1",
+  ): Promise<string> {
+    const h = this.#host(host);
+    let out = `${this.name}-out`;
+    for (let i = 2; this.#state.netns.includes(out) || exists(`${NETNS_DIR}/${out}`); i++) {
+      out = `${this.name}-out${i}`;
+    }
+    await this.#addNetns(out);
+    const peer = `to-${h.name}`;
+    await nsx(out, "sysctl", "-qw", ...NO_IPV6);
+    await ipn(h.netns, "link", "add", ifname, "type", "veth", ...[
+      "peer",
+      "name",
+      peer,
+      "netns",
+      out,
+    ]);
+    await ipn(out, "addr", "add", outsideCidr, "dev", peer);
+    await ipn(out, "link", "set", peer, "up");
+    // frames from a veth into the userspace datapath need complete checksums (TCP/UDP)
+    await nsx(out, "ethtool", "-K", peer, "tx", "off");
+    await ipn(h.netns, "link", "set", ifname, "up");
+    return out;
+  }
+
+  /** What of this sandbox is still there: live daemons, namespaces, mounts. */
+  leftovers(): Promise<Leftovers> {
+    return Promise.resolve(findLeftovers(this.name, this.dir, this.#state.daemons));
+  }
+
+  /** Tear everything down (idempotent): daemons by pidfile, mounts, namespaces, the state dir. */
+  down(): Promise<void> {
+    if (!this.#down) {
+      this.#down = teardown(this.#state).finally(() => {
+        this.#down = undefined;
+      });
+    }
+    return this.#down;
+  }
+}
+
+async function unmountAndRemove(path: string): Promise<void> {
+  if (mountsUnder(path.slice(0, path.lastIndexOf("/"))).includes(path)) {
+    const r = await exec(["umount", path]);
+    if (r.code !== 0) await exec(["umount", "-l", path]);
+  }
+  // Unlinking the mount point also detaches copies of this bind mount that live in other
+  // mount namespaces (e.g. those of daemons started later under `ip netns exec`).
+  await Deno.remove(path).catch(() => {});
+  await Deno.remove(path.slice(0, path.lastIndexOf("/"))).catch(() => {});
+}
+
+/** Leftovers of sandbox `name` at `dir` (also usable after a failed up(), without a Sandbox). */
+export function findLeftovers(name: string, dir: string, daemons: DaemonRecord[] = []): Leftovers {
+  const pids = new Set<number>();
+  for (const d of daemons) {
+    const pid = readPid(d.pidfile) ?? d.pid;
+    if (pid && isOurDaemon(pid, d.pidfile)) pids.add(pid);
+    if (d.pid && isOurDaemon(d.pid, d.pidfile)) pids.add(d.pid);
+  }
+  for (const pid of daemonsUnder(dir)) pids.add(pid);
+  return {
+    pids: [...pids].sort((a, b) => a - b),
+    netns: netnsWithPrefix(`${name}-`),
+    mounts: mountsUnderAnywhere(dir),
+  };
+}
+
+async function teardown(state: SandboxState): Promise<void> {
+  const errors: string[] = [];
+  // 1. daemons: recorded ones, any pidfile left in the dir, and any daemon whose --pidfile
+  //    points into the dir.  SIGTERM all, wait, SIGKILL stragglers.
+  const targets = new Map<number, string>();
+  const consider = (pidfile: string, pid?: number | null) => {
+    for (const p of [readPid(pidfile), pid]) {
+      if (p && isOurDaemon(p, pidfile)) targets.set(p, pidfile);
+    }
+  };
+  for (const d of state.daemons) consider(d.pidfile, d.pid);
+  for (const sub of ["central", ...state.hosts.map((h) => h.name)]) {
+    try {
+      for (const e of Deno.readDirSync(`${state.dir}/${sub}`)) {
+        if (e.name.endsWith(".pid")) consider(`${state.dir}/${sub}/${e.name}`);
+      }
+    } catch { /* no such dir */ }
+  }
+  for (const pid of daemonsUnder(state.dir)) if (!targets.has(pid)) targets.set(pid, "?");
+  const signal = (pids: number[], sig: Deno.Signal) => {
+    for (const pid of pids) {
+      try {
+        Deno.kill(pid, sig);
+      } catch { /* gone */ }
+    }
+  };
+  const waitDead = async (pids: number[], ms: number) => {
+    const end = Date.now() + ms;
+    while (pids.some(alive) && Date.now() < end) await $.sleep(10);
+    return pids.filter(alive);
+  };
+  let pids = [...targets.keys()];
+  signal(pids, "SIGTERM");
+  pids = await waitDead(pids, 5000);
+  if (pids.length) {
+    signal(pids, "SIGKILL");
+    pids = await waitDead(pids, 2000);
+    if (pids.length) errors.push(`daemons did not die: ${pids.join(" ")}`);
+  }
+  // 2. container netns bind mounts (recorded, and anything else mounted under the dir)
+  const mounts = new Set([...state.mounts, ...mountsUnder(state.dir)]);
+  for (const m of mounts) await unmountAndRemove(m);
+  // 3. namespaces: recorded ones and anything else carrying this sandbox's prefix.
+  //    Deleting a host netns also removes its taps and veths.
+  const nss = new Set([...state.netns, ...netnsWithPrefix(`${state.name}-`)]);
+  await Promise.all([...nss].map(async (ns) => {
+    if (!exists(`${NETNS_DIR}/${ns}`)) return;
+    const r = await exec(["ip", "netns", "del", ns]);
+    if (r.code !== 0 && exists(`${NETNS_DIR}/${ns}`)) {
+      errors.push(`ip netns del ${ns}: ${r.stderr.trim()}`);
+    }
+  }));
+  // 4. the state dir — only if it is really ours (it holds our state file).
+  const left = mountsUnder(state.dir);
+  if (left.length) errors.push(`still mounted: ${left.join(" ")}`);
+  else if (exists(`${state.dir}/${STATE_FILE}`) || exists(`${state.dir}/central`)) {
+    await Deno.remove(state.dir, { recursive: true }).catch((e) => {
+      errors.push(`rm -r ${state.dir}: ${e}`);
+    });
+  }
+  if (errors.length) throw new Error(`sandbox ${state.name} teardown: ${errors.join("; ")}`);
+}
+
+/**
+ * Tear down stale sandboxes under `base`: those whose creating process and every daemon are
+ * gone (e.g. a test run that was killed).  Live sandboxes, even half-built ones, are left.
+ * Returns the names torn down.
+ */
+export async function gcStale(base = DEFAULT_BASE): Promise<string[]> {
+  const done: string[] = [];
+  let entries: Deno.DirEntry[] = [];
+  try {
+    entries = [...Deno.readDirSync(base)];
+  } catch {
+    return done;
+  }
+  for (const e of entries) {
+    if (!e.isDirectory || !NAME_RE.test(e.name)) continue;
+    let state: SandboxState;
+    try {
+      state = JSON.parse(Deno.readTextFileSync(`${base}/${e.name}/${STATE_FILE}`));
+    } catch {
+      continue; // being created right now, or not ours
+    }
+    if (state.magic !== STATE_MAGIC || state.dir !== `${base}/${e.name}`) continue;
+    if (state.ownerPid && alive(state.ownerPid)) continue;
+    if (findLeftovers(state.name, state.dir, state.daemons).pids.length) continue;
+    await teardown(state);
+    done.push(state.name);
+  }
+  return done;
+}
+
+/** Bring a sandbox up, run fn, always down() afterwards. */
+export async function withSandbox<T>(
+  opts: SandboxOptions,
+  fn: (sb: Sandbox) => Promise<T>,
+): Promise<T> {
+  const sb = await Sandbox.up(opts);
+  let ok = false;
+  try {
+    const r = await fn(sb);
+    ok = true;
+    return r;
+  } finally {
+    if (ok) await sb.down();
+    else {
+      await sb.down().catch((e) => console.error(`sandbox ${sb.name}: down() failed:`, e));
+    }
+  }
+}
+
+// ------------------------------------------------------------------ CLI
+
+function envLines(sb: Sandbox, h: SandboxHost): string {
+  const lines = [
+    `# sandbox ${sb.name}, host ${h.name}: to get a shell in its network namespace:`,
+    `#   ip netns exec ${h.netns} bash`,
+  ];
+  for (const [k, v] of Object.entries(h.env)) lines.push(`export ${k}=${$.escapeArg(v)}`);
+  return lines.join("\n");
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      hosts: { type: "string" },
+      name: { type: "string" },
+      dir: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [cmd, ...rest] = positionals;
+  const self = "deno run -A scripts/sandbox.ts";
+  const usage = `usage:
+  ${self} up [--hosts N] [--name NAME] [--dir DIR]
+  ${self} env NAME HOST      # prints export lines (eval "$(…)")
+  ${self} status NAME
+  ${self} down NAME          # NAME may also be the sandbox dir
+  ${self} gc                 # tear down stale sandboxes (creator and daemons all gone)`;
+  const target = () => {
+    const n = rest[0] ?? values.dir;
+    if (!n) throw new Error(`missing NAME\n${usage}`);
+    return n;
+  };
+  if (values.help || !cmd) {
+    console.log(usage);
+    return cmd ? 0 : 2;
+  }
+  switch (cmd) {
+    case "up": {
+      const t0 = performance.now();
+      const sb = await Sandbox.up({
+        hosts: values.hosts !== undefined ? Number(values.hosts) : undefined,
+        name: values.name,
+        baseDir: values.dir,
+      });
+      const ms = Math.round(performance.now() - t0);
+      console.log(`sandbox ${sb.name} up in ${ms} ms; state in ${sb.dir}`);
+      console.log(`  NB ${sb.nbRemote}${sb.nbTcp ? ` (${sb.nbTcp})` : ""}`);
+      console.log(`  SB ${sb.sbRemote}${sb.sbTcp ? ` (${sb.sbTcp})` : ""}`);
+      for (const h of sb.hosts) {
+        console.log(`  ${h.name}: netns ${h.netns}, encap ${h.encapIp}, dir ${h.dir}`);
+      }
+      console.log(`env for a host:  eval "$(${self} env ${sb.name} hv1)"`);
+      console.log(`tear down:       ${self} down ${sb.name}`);
+      return 0;
+    }
+    case "env": {
+      const sb = Sandbox.load(target());
+      const hn = rest[1];
+      if (!hn) throw new Error(`missing HOST (one of ${sb.hosts.map((h) => h.name).join(" ")})`);
+      const h = sb.hosts.find((x) => x.name === hn);
+      if (!h) throw new Error(`no host ${hn} (have ${sb.hosts.map((x) => x.name).join(" ")})`);
+      console.log(envLines(sb, h));
+      return 0;
+    }
+    case "status": {
+      const sb = Sandbox.load(target());
+      const st = JSON.parse(Deno.readTextFileSync(`${sb.dir}/${STATE_FILE}`)) as SandboxState;
+      console.log(`sandbox ${sb.name} (dir ${sb.dir}, created ${st.createdAt})`);
+      let dead = 0;
+      for (const d of st.daemons) {
+        const pid = readPid(d.pidfile) ?? d.pid;
+        const up = pid !== undefined && pid !== null && isOurDaemon(pid, d.pidfile);
+        if (!up) dead++;
+        console.log(`  ${up ? "running" : "DEAD   "} ${d.comm} pid ${pid ?? "?"} (${d.pidfile})`);
+      }
+      for (const ns of st.netns) {
+        console.log(`  netns ${ns}: ${exists(`${NETNS_DIR}/${ns}`) ? "present" : "MISSING"}`);
+      }
+      for (const m of st.mounts) console.log(`  container netns ${m}`);
+      const r = await exec(["ovn-sbctl", `--db=${sb.sbRemote}`, "--timeout=5", "show"]);
+      console.log(r.code === 0 ? r.stdout.trimEnd() : `ovn-sbctl show failed: ${r.stderr.trim()}`);
+      return dead ? 1 : 0;
+    }
+    case "down": {
+      const n = target();
+      let sb: Sandbox | undefined;
+      try {
+        sb = Sandbox.load(n);
+      } catch (e) {
+        // No state file: still remove whatever carries the name.
+        const name = n.includes("/") ? n.slice(n.lastIndexOf("/") + 1) : n;
+        if (!NAME_RE.test(name)) throw e;
+        const dir = n.includes("/") ? n : `${DEFAULT_BASE}/${n}`;
+        await teardown({
+          magic: STATE_MAGIC,
+          name,
+          dir,
+          nbRemote: "",
+          sbRemote: "",
+          underlayNetns: `${name}-ul`,
+          hosts: [],
+          daemons: [],
+          netns: [],
+          mounts: [],
+          createdAt: "",
+          ownerPid: 0,
+        });
+        const left = findLeftovers(name, dir);
+        console.log(`sandbox ${name}: no state file; removed what carried its name`);
+        return left.pids.length + left.netns.length + left.mounts.length ? 1 : 0;
+      }
+      const t0 = performance.now();
+      await sb.down();
+      const left = await sb.leftovers();
+      console.log(`sandbox ${sb.name} down in ${Math.round(performance.now() - t0)} ms`);
+      if (left.pids.length + left.netns.length + left.mounts.length) {
+        console.error(`leftovers: ${JSON.stringify(left)}`);
+        return 1;
+      }
+      return 0;
+    }
+    case "gc": {
+      const names = await gcStale();
+      if (names.length) console.log(`tore down stale sandboxes: ${names.join(" ")}`);
+      return 0;
+    }
+    default:
+      console.error(usage);
+      return 2;
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    console.error(`sandbox: ${e instanceof Error ? e.message : e}`);
+    Deno.exit(1);
+  }
+}
