@@ -1,0 +1,55 @@
+/** One (network, container, interface) attachment: its names, its rows, its lock. */
+import * as names from "../names.ts";
+import { VERSION } from "../version.ts";
+import type { NetConf } from "./config.ts";
+
+/** The names and ids of what ADD makes for one attachment. */
+export interface AttachmentPlan {
+  /** The logical switch port. */
+  lsp: string;
+  /** The host end of the veth, also the OVS port name. */
+  veth: string;
+  /** external_ids recorded on the logical port and the OVS interface. */
+  ids: Record<string, string>;
+}
+
+/** Derives every name for an attachment; the same inputs always give the same names. */
+export async function planAttachment(
+  conf: NetConf,
+  containerId: string,
+  ifname: string,
+): Promise<AttachmentPlan> {
+  return {
+    lsp: names.containerPort(conf.name, containerId, ifname),
+    veth: await names.hostVethName(conf.name, containerId, ifname),
+    ids: {
+      [names.Ext.role]: "container-port" satisfies names.Role,
+      [names.Ext.host]: conf.hostId,
+      [names.Ext.network]: conf.name,
+      [names.Ext.containerId]: containerId,
+      [names.Ext.ifname]: ifname,
+      [names.Ext.version]: VERSION,
+    },
+  };
+}
+
+/**
+ * Holds an exclusive lock for one attachment while `fn` runs, so that an ADD
+ * and a DEL of the same attachment never interleave. Different attachments
+ * never wait on each other. The kernel drops the lock if the process dies.
+ */
+export async function withAttachmentLock<T>(
+  conf: NetConf,
+  plan: AttachmentPlan,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const dir = `${conf.runDir}/locks`;
+  Deno.mkdirSync(dir, { recursive: true });
+  const file = Deno.openSync(`${dir}/${plan.veth}.lock`, { create: true, write: true });
+  try {
+    await file.lock(true);
+    return await fn();
+  } finally {
+    file.close();
+  }
+}

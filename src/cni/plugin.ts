@@ -1,0 +1,109 @@
+/**
+ * The CNI plugin: reads the environment and stdin, runs one command, and
+ * writes a result or an error JSON to stdout. Nothing here exits the process
+ * or touches globals, so tests can drive it in-process.
+ */
+import { CniCode, CniError } from "../errors.ts";
+import { ExecError, isTimeout } from "../exec.ts";
+import { CNI_VERSIONS } from "../version.ts";
+import { cmdAdd } from "./add.ts";
+import { cmdCheck } from "./check.ts";
+import { IMPLICIT_VERSION, type NetConf, parseNetConf } from "./config.ts";
+import { cmdDel } from "./del.ts";
+import { readCmdArgs } from "./env.ts";
+import { cmdGc } from "./gc.ts";
+import { logLine } from "./log.ts";
+import { formatResult } from "./result.ts";
+import { cmdStatus } from "./status.ts";
+
+/** The plugin's view of the world. */
+export interface PluginIo {
+  env: Record<string, string | undefined>;
+  readStdin: () => Promise<string>;
+  writeStdout: (text: string) => void;
+}
+
+/** Runs one CNI command; returns the exit status. */
+export async function runPlugin(io: PluginIo): Promise<number> {
+  let cniVersion = CNI_VERSIONS[CNI_VERSIONS.length - 1] as string;
+  let conf: NetConf | undefined;
+  const started = performance.now();
+  const env = io.env;
+  const what = `${env.CNI_COMMAND ?? "?"} ${env.CNI_CONTAINERID ?? ""} ${env.CNI_IFNAME ?? ""}`
+    .trim();
+  try {
+    const args = readCmdArgs(env);
+    const stdin = await io.readStdin();
+    if (args.command === "VERSION") {
+      cniVersion = versionOf(stdin) ?? cniVersion;
+      io.writeStdout(JSON.stringify({ cniVersion, supportedVersions: CNI_VERSIONS }) + "\n");
+      return 0;
+    }
+    cniVersion = versionOf(stdin) ?? cniVersion;
+    conf = parseNetConf(stdin);
+    cniVersion = conf.cniVersion;
+    switch (args.command) {
+      case "ADD": {
+        const att = await cmdAdd(conf, args);
+        io.writeStdout(JSON.stringify(formatResult(conf.cniVersion, att)) + "\n");
+        logLine(conf.logFile, `${what}: ${att.address} ${att.mac} (${ms(started)} ms)`, false);
+        return 0;
+      }
+      case "DEL":
+        await cmdDel(conf, args);
+        break;
+      case "CHECK":
+        await cmdCheck(conf, args);
+        break;
+      case "GC": {
+        const removed = await cmdGc(conf);
+        if (removed.length) logLine(conf.logFile, `GC removed ${removed.join(", ")}`, false);
+        break;
+      }
+      case "STATUS":
+        await cmdStatus(conf);
+        break;
+    }
+    logLine(conf.logFile, `${what}: ok (${ms(started)} ms)`, false);
+    return 0;
+  } catch (e) {
+    const err = toCniError(e);
+    io.writeStdout(JSON.stringify(err.toJSON(cniVersion)) + "\n");
+    logLine(
+      conf?.logFile,
+      `${what}: error ${err.code}: ${err.message}${err.details ? ` (${err.details})` : ""}`,
+    );
+    return 1;
+  }
+}
+
+/** The configuration's cniVersion when stdin is a JSON object naming a supported one. */
+function versionOf(stdin: string): string | undefined {
+  try {
+    const v = JSON.parse(stdin)?.cniVersion;
+    if (v === undefined || v === "") return stdin.trim() ? IMPLICIT_VERSION : undefined;
+    return (CNI_VERSIONS as readonly string[]).includes(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every failure leaves as a CniError: tools that time out ask to try again later. */
+export function toCniError(e: unknown): CniError {
+  if (e instanceof CniError) return e;
+  if (isTimeout(e)) {
+    return new CniError(
+      CniCode.TryAgainLater,
+      "OVN or OVS did not answer in time",
+      (e as Error).message,
+    );
+  }
+  if (e instanceof ExecError) {
+    return new CniError(CniCode.OvnFailure, e.message.split("\n")[0], e.message);
+  }
+  return new CniError(CniCode.Internal, e instanceof Error ? e.message : String(e));
+}
+
+function ms(since: number): number {
+  return Math.round(performance.now() - since);
+}

@@ -1,0 +1,119 @@
+/** status: the cluster as the Northbound database sees it. */
+import * as names from "../names.ts";
+import { findCommand, nbctl } from "../ovn/nbctl.ts";
+import { parseJsonTable, quote } from "../ovn/ovsdb_value.ts";
+import type { Context } from "./context.ts";
+
+/** One host as NB has it. */
+export interface HostStatus {
+  host: string;
+  switch: string;
+  subnet: string;
+  ports: { name: string; role: string; address?: string; mac?: string; up: boolean }[];
+  containers: number;
+  gateway?: { router: string; chassis: string; externalAddress?: string };
+}
+
+/** The whole cluster. */
+export interface ClusterStatus {
+  nb: string;
+  router: boolean;
+  hosts: HostStatus[];
+}
+
+const byRole = (role: names.Role) => `external_ids:${quote(names.Ext.role)}=${quote(role)}`;
+
+/** Reads the cluster from NB in one transaction. */
+export async function clusterStatus(ctx: Context): Promise<ClusterStatus> {
+  const nb = await ctx.nb();
+  const portCols = ["name", "external_ids", "dynamic_addresses", "up"];
+  const [router, switches, hostPorts, masterPorts, containers, gateways, grPorts] = await nbctl(
+    nb,
+    [
+      ["--if-exists", "get", "Logical_Router", names.CLUSTER_ROUTER, "_uuid"],
+      findCommand("Logical_Switch", ["name", "external_ids", "other_config"], [
+        byRole("host-switch"),
+      ]),
+      findCommand("Logical_Switch_Port", portCols, [byRole("host-port")]),
+      findCommand("Logical_Switch_Port", portCols, [byRole("master-port")]),
+      findCommand("Logical_Switch_Port", ["external_ids"], [byRole("container-port")]),
+      findCommand("Logical_Router", ["name", "external_ids", "options"], [
+        byRole("gateway-router"),
+      ]),
+      findCommand("Logical_Router_Port", ["name", "networks"], []),
+    ],
+    { timeoutSec: ctx.timeoutSec },
+  );
+  const hostOf = (r: Record<string, unknown>) =>
+    (r.external_ids as Record<string, string>)[names.Ext.host];
+  const hosts = new Map<string, HostStatus>();
+  for (const s of parseJsonTable(switches)) {
+    const host = hostOf(s);
+    hosts.set(host, {
+      host,
+      switch: String(s.name),
+      subnet: (s.other_config as Record<string, string>).subnet ?? "",
+      ports: [],
+      containers: 0,
+    });
+  }
+  for (const p of [...parseJsonTable(hostPorts), ...parseJsonTable(masterPorts)]) {
+    const [mac, address] = (Array.isArray(p.dynamic_addresses) ? "" : String(p.dynamic_addresses))
+      .split(" ");
+    hosts.get(hostOf(p))?.ports.push({
+      name: String(p.name),
+      role: (p.external_ids as Record<string, string>)[names.Ext.role],
+      address,
+      mac,
+      up: p.up === true,
+    });
+  }
+  for (const c of parseJsonTable(containers)) {
+    const h = hosts.get(hostOf(c));
+    if (h) h.containers++;
+  }
+  const lrpNetworks = new Map(parseJsonTable(grPorts).map((p) => [String(p.name), p.networks]));
+  for (const g of parseJsonTable(gateways)) {
+    const host = hostOf(g);
+    const ext = lrpNetworks.get(names.routerToExternalPort(host));
+    const gw = {
+      router: String(g.name),
+      chassis: (g.options as Record<string, string>).chassis ?? "",
+      externalAddress: Array.isArray(ext) ? ext[0] : ext === undefined ? undefined : String(ext),
+    };
+    const h = hosts.get(host);
+    if (h) h.gateway = gw;
+    else hosts.set(host, { host, switch: "", subnet: "", ports: [], containers: 0, gateway: gw });
+  }
+  return {
+    nb: nb.remote,
+    router: router.trim() !== "",
+    hosts: [...hosts.values()].sort((a, b) => a.host.localeCompare(b.host)),
+  };
+}
+
+/** A table for people. */
+export function formatStatus(s: ClusterStatus): string {
+  const lines = [
+    `Northbound: ${s.nb}`,
+    `router ${names.CLUSTER_ROUTER}: ${s.router ? "present" : "MISSING (run plugin-init)"}`,
+  ];
+  for (const h of s.hosts) {
+    lines.push(
+      `host ${h.host}: switch ${h.switch || "-"} ${h.subnet}, ${h.containers} container port(s)`,
+    );
+    for (const p of h.ports) {
+      lines.push(
+        `  ${p.role} ${p.name}: ${p.address ?? "-"} ${p.mac ?? ""} ${p.up ? "bound" : "NOT bound"}`,
+      );
+    }
+    if (h.gateway) {
+      lines.push(
+        `  gateway ${h.gateway.router} on chassis ${h.gateway.chassis}, external ${
+          h.gateway.externalAddress ?? "-"
+        }`,
+      );
+    }
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,37 @@
+/**
+ * Chooses what the one executable is by how it was invoked: the CNI plugin
+ * (CNI_COMMAND set, invoked as `ovn-mesos-plugin`, or `ovn-mesos cni`) or the
+ * overlay driver (`ovn-mesos-overlay-driver`, `ovn-mesos <subcommand>`).
+ */
+import { PLUGIN_TYPE } from "./names.ts";
+import { runPlugin } from "./cni/plugin.ts";
+
+/** The executable's name as invoked, without its directory. */
+async function invokedName(env: Record<string, string | undefined>): Promise<string> {
+  // The bundled launcher exports its $0; a compiled binary has it as argv0.
+  const named = env.OVN_MESOS_NAME;
+  if (named) return named.slice(named.lastIndexOf("/") + 1);
+  if (!Deno.mainModule.startsWith("file:")) {
+    const { argv0 } = await import("node:process");
+    return argv0.slice(argv0.lastIndexOf("/") + 1);
+  }
+  return "ovn-mesos";
+}
+
+/** Runs the program; returns the exit status. */
+export async function main(
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<number> {
+  const pluginIo = {
+    env,
+    readStdin: () => new Response(Deno.stdin.readable).text(),
+    writeStdout: (t: string) => void Deno.stdout.writeSync(new TextEncoder().encode(t)),
+  };
+  if (env.CNI_COMMAND !== undefined) return runPlugin(pluginIo);
+  const name = await invokedName(env);
+  if (name === PLUGIN_TYPE) return runPlugin(pluginIo);
+  if (args[0] === "cni") return runPlugin(pluginIo);
+  const { runDriver } = await import("./driver/cli.ts");
+  return runDriver(name === "ovn-mesos-overlay-driver" ? name : "ovn-mesos", args, env);
+}
