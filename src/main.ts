@@ -26,7 +26,7 @@ export async function main(
   const pluginIo = {
     env,
     readStdin: () => new Response(Deno.stdin.readable).text(),
-    writeStdout: (t: string) => void Deno.stdout.writeSync(new TextEncoder().encode(t)),
+    writeStdout: (t: string) => writeAll(new TextEncoder().encode(t)),
   };
   if (env.CNI_COMMAND !== undefined) return runPlugin(pluginIo);
   const name = await invokedName(env);
@@ -34,4 +34,8 @@ export async function main(
   if (args[0] === "cni") return runPlugin(pluginIo);
   const { runDriver } = await import("./driver/cli.ts");
   return runDriver(name === "ovn-mesos-overlay-driver" ? name : "ovn-mesos", args, env);
+}
+
+function writeAll(bytes: Uint8Array): void {
+  for (let n = 0; n < bytes.length;) n += Deno.stdout.writeSync(bytes.subarray(n));
 }

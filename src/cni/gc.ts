@@ -14,7 +14,7 @@ export async function cmdGc(conf: NetConf): Promise<string[]> {
     `external_ids:${quote(names.Ext.host)}=${quote(conf.hostId)}`,
     `external_ids:${quote(names.Ext.network)}=${quote(conf.name)}`,
   ];
-  const list = ["--format=json", "--columns=external_ids", "find"];
+  const list = ["--columns=external_ids", "find"];
   const [[nbRows], [ovsRows]] = await Promise.all([
     nbctl(conf.nb, [[...list, "Logical_Switch_Port", ...mine]], {
       timeoutSec: conf.nbTimeoutSeconds,

@@ -3,7 +3,7 @@
  * from these; each takes one process.
  */
 import { CniCode, CniError } from "../errors.ts";
-import { isTimeout, run } from "../exec.ts";
+import { ExecError, isTimeout, run } from "../exec.ts";
 import { ipBatch, ipTry } from "../net/ip.ts";
 import { INTEGRATION_BRIDGE } from "../names.ts";
 import { nbctl } from "../ovn/nbctl.ts";

@@ -1,5 +1,5 @@
 /** The CNI configuration file node-init writes for the plugin and the Mesos agent. */
-import { PLUGIN_TYPE } from "../names.ts";
+import type { PLUGIN_TYPE } from "../names.ts";
 
 /** Every key the plugin reads (see src/cni/config.ts). */
 export interface PluginConfig {

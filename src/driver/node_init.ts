@@ -20,7 +20,7 @@ import {
 import { ipBatch, ipJson } from "../net/ip.ts";
 import * as names from "../names.ts";
 import { findCommand, nbctl } from "../ovn/nbctl.ts";
-import { externalIds, parseJsonTable, parseString, quote } from "../ovn/ovsdb_value.ts";
+import { externalIds, parseJsonTable, parseMap, parseString, quote } from "../ovn/ovsdb_value.ts";
 import { vsctl } from "../ovn/vsctl.ts";
 import { VERSION } from "../version.ts";
 import type { Outcome } from "./cli.ts";
@@ -234,7 +234,8 @@ export async function nodeInit(ctx: Context, flags: Flags): Promise<Outcome> {
       );
     }
   }
-  const port = hostPortName(host, input.master, parseString(myPortOut), masterOut);
+  const myPort = parseJsonTable(myPortOut)[0]?.name as string | undefined;
+  const port = hostPortName(host, input.master, myPort, parseMap(masterOut)[names.Ext.host]);
 
   const gatewayIp = formatIpv4(input.gateway.ip);
   const rtos = names.routerToSwitchPort(host);
@@ -381,12 +382,13 @@ export function hostPortName(
   host: string,
   master: boolean,
   existing: string | undefined,
-  masterIdsText: string,
+  masterHolder: string | undefined,
 ): string {
   if (!master) return names.agentPort(host);
   if (existing) return existing;
-  const holder = masterIdsText.match(/"ovn-mesos\/host"="?([^",}]+)/)?.[1];
-  return holder === undefined || holder === host ? names.MASTER_PORT : names.extraMasterPort(host);
+  return masterHolder === undefined || masterHolder === host
+    ? names.MASTER_PORT
+    : names.extraMasterPort(host);
 }
 
 /** The MTU of the interface holding the tunnel endpoint address (1500 when unknown). */

@@ -9,7 +9,7 @@ import type { Context } from "./context.ts";
 /** Creates `mesos-router` unless it exists; the same outcome however often it runs. */
 export async function pluginInit(ctx: Context): Promise<Outcome> {
   const nb = await ctx.nb();
-  const [, , uuid] = await nbctl(nb, [
+  await nbctl(nb, [
     ["--may-exist", "lr-add", names.CLUSTER_ROUTER],
     [
       "set",
@@ -17,10 +17,9 @@ export async function pluginInit(ctx: Context): Promise<Outcome> {
       names.CLUSTER_ROUTER,
       ...externalIds({ [names.Ext.role]: "cluster-router", [names.Ext.version]: VERSION }),
     ],
-    ["get", "Logical_Router", names.CLUSTER_ROUTER, "_uuid"],
   ], { timeoutSec: ctx.timeoutSec });
   return {
-    text: `logical router ${names.CLUSTER_ROUTER} is ready (${uuid})`,
-    json: { router: names.CLUSTER_ROUTER, uuid },
+    text: `logical router ${names.CLUSTER_ROUTER} is ready`,
+    json: { router: names.CLUSTER_ROUTER },
   };
 }

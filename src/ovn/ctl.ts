@@ -1,7 +1,7 @@
 /**
  * Shared by `ovn-nbctl` and `ovs-vsctl`: both take `-- command args` lists
  * that run as one database transaction, and print one line per command with
- * `--oneline`.
+ * `--oneline` (and `list`/`find` tables as JSON).
  */
 import { run } from "../exec.ts";
 
@@ -15,11 +15,13 @@ export type Command = string[];
  * ```ts
  * import { ctlArgv } from "./ctl.ts";
  * const argv = ctlArgv("ovn-nbctl", ["--timeout=5"], [["ls-add", "a"], ["ls-add", "b"]]);
- * if (argv.join(" ") !== "ovn-nbctl --timeout=5 --oneline -- ls-add a -- ls-add b") throw new Error();
+ * if (argv.join(" ") !== "ovn-nbctl --timeout=5 --oneline --format=json -- ls-add a -- ls-add b") {
+ *   throw new Error();
+ * }
  * ```
  */
 export function ctlArgv(tool: string, options: string[], commands: Command[]): string[] {
-  const argv = [tool, ...options, "--oneline"];
+  const argv = [tool, ...options, "--oneline", "--format=json"];
   for (const c of commands) argv.push("--", ...c);
   return argv;
 }

@@ -40,7 +40,7 @@ export function nbctl(
   return runCtl("ovn-nbctl", options, commands, opts.timeoutSec ?? 10);
 }
 
-/** The arguments of one `find` command that returns the given columns as JSON. */
+/** One `find` command for the given columns (printed as JSON, see `parseJsonTable`). */
 export function findCommand(table: string, columns: string[], conditions: string[]): string[] {
-  return ["--format=json", `--columns=${columns.join(",")}`, "find", table, ...conditions];
+  return [`--columns=${columns.join(",")}`, "find", table, ...conditions];
 }
