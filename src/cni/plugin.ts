@@ -4,7 +4,8 @@
  * or touches globals, so tests can drive it in-process.
  */
 import { CniCode, CniError } from "../errors.ts";
-import { ExecError, isTimeout } from "../exec.ts";
+import { ExecError } from "../exec.ts";
+import { isUnreachable } from "../ovn/ctl.ts";
 import { CNI_VERSIONS } from "../version.ts";
 import { cmdAdd } from "./add.ts";
 import { cmdCheck } from "./check.ts";
@@ -91,15 +92,16 @@ function versionOf(stdin: string): string | undefined {
 /** Every failure leaves as a CniError: tools that time out ask to try again later. */
 export function toCniError(e: unknown): CniError {
   if (e instanceof CniError) return e;
-  if (isTimeout(e)) {
+  if (isUnreachable(e)) {
     return new CniError(
       CniCode.TryAgainLater,
-      "OVN or OVS did not answer in time",
+      "OVN or OVS is unreachable or did not answer in time",
       (e as Error).message,
     );
   }
   if (e instanceof ExecError) {
-    return new CniError(CniCode.OvnFailure, e.message.split("\n")[0], e.message);
+    const why = e.result.stderr.trim().split("\n")[0] || e.message.split("\n")[0];
+    return new CniError(CniCode.OvnFailure, `${e.result.argv[0]} failed: ${why}`, e.message);
   }
   return new CniError(CniCode.Internal, e instanceof Error ? e.message : String(e));
 }

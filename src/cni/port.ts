@@ -75,29 +75,43 @@ export async function createVeth(
   ifname: string,
 ): Promise<void> {
   const mtu = String(conf.mtu);
-  await ipBatch([[
-    "link",
-    "add",
-    plan.veth,
-    "mtu",
-    mtu,
-    "up",
-    "type",
-    "veth",
-    "peer",
-    "name",
-    ifname,
-    "mtu",
-    mtu,
-    "netns",
-    netns,
-  ]]);
+  const link = `link add ${plan.veth} mtu ${mtu} up type veth peer name ${ifname} mtu ${mtu}`;
+  try {
+    await ipBatch([[...link.split(" "), "netns", netns]]);
+  } catch (e) {
+    throw explainVethFailure(e, plan, netns, ifname);
+  }
   if (!conf.txChecksumOffload) {
     // The userspace datapath cannot complete checksums a veth left partial.
     await run(["nsenter", `--net=${netns}`, "ethtool", "-K", ifname, "tx", "off"], {
       timeoutMs: 10_000,
     });
   }
+}
+
+/** Turns `ip`'s complaints about the runtime's input into CNI errors naming it. */
+function explainVethFailure(
+  e: unknown,
+  plan: AttachmentPlan,
+  netns: string,
+  ifname: string,
+): unknown {
+  const stderr = e instanceof ExecError ? e.result.stderr.trim() : "";
+  if (/File exists/.test(stderr)) {
+    return new CniError(
+      CniCode.InvalidEnvironment,
+      `interface ${ifname} (CNI_IFNAME) or ${plan.veth} already exists`,
+      stderr,
+    );
+  }
+  if (/Invalid "netns"|No such file|Cannot open network namespace/.test(stderr)) {
+    return new CniError(
+      CniCode.InvalidEnvironment,
+      `CNI_NETNS ${netns} is not a network namespace`,
+      stderr,
+    );
+  }
+  return e;
 }
 
 /** Plugs the host end into the integration bridge, naming the logical port it carries. */
@@ -127,8 +141,33 @@ export async function configureContainer(
     ["addr", "add", `${addr.ip}/${prefix}`, "dev", ifname],
     ["link", "set", "dev", ifname, "up"],
     ["link", "set", "dev", "lo", "up"],
-    ["route", "add", "default", "via", conf.gateway, "dev", ifname],
+    [
+      "route",
+      "add",
+      "default",
+      "via",
+      conf.gateway,
+      "dev",
+      ifname,
+      "metric",
+      String(routeMetric(ifname)),
+    ],
   ], { netns });
+}
+
+/**
+ * The metric of an interface's default route: a container on several networks
+ * (eth0, eth1, …) gets one default route per interface, eth0's preferred.
+ *
+ * @example
+ * ```ts
+ * import { routeMetric } from "./port.ts";
+ * if (routeMetric("eth0") !== 100 || routeMetric("eth1") !== 101) throw new Error();
+ * ```
+ */
+export function routeMetric(ifname: string): number {
+  const n = /(\d+)$/.exec(ifname)?.[1];
+  return 100 + (n === undefined ? 0 : Math.min(Number(n), 900));
 }
 
 /** Removes the logical port; nothing when it is already gone. */

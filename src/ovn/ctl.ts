@@ -3,7 +3,7 @@
  * that run as one database transaction, and print one line per command with
  * `--oneline` (and `list`/`find` tables as JSON).
  */
-import { run } from "../exec.ts";
+import { ExecError, isTimeout, run } from "../exec.ts";
 
 /** One command of a transaction, e.g. `["lsp-add", "sw", "p"]`. */
 export type Command = string[];
@@ -43,4 +43,16 @@ export async function runCtl(
   // The tool's own --timeout fires first (SIGALRM); ours is the backstop.
   const r = await run(argv, { timeoutMs: timeoutSec * 1000 + 2000 });
   return splitOneline(r.stdout, commands.length);
+}
+
+/**
+ * True when a database tool failed because its database did not answer: a
+ * timeout, or a connection that could not be made. Worth trying again later.
+ */
+export function isUnreachable(e: unknown): boolean {
+  return isTimeout(e) ||
+    (e instanceof ExecError &&
+      /database connection failed|Connection refused|connection attempt failed/.test(
+        e.result.stderr,
+      ));
 }
