@@ -2,6 +2,7 @@
 import { type Flags, type FlagSpec, formatFlags, parseFlags } from "../args.ts";
 import { DriverError, UsageError } from "../errors.ts";
 import { ExecError, isTimeout } from "../exec.ts";
+import { isUnreachable } from "../ovn/ctl.ts";
 import { VERSION } from "../version.ts";
 import { type Context, makeContext } from "./context.ts";
 import { gatewayInit, gatewayInitFlags } from "./gateway_init.ts";
@@ -143,10 +144,9 @@ export async function runDriver(
 }
 
 function describe(e: unknown): string {
-  if (isTimeout(e)) {
-    return `${
-      (e as ExecError).result.argv[0]
-    } did not answer in time: is the database reachable? (${(e as Error).message.split("\n")[0]})`;
+  if (e instanceof ExecError && isUnreachable(e)) {
+    const why = isTimeout(e) ? "did not answer in time" : e.result.stderr.trim().split("\n")[0];
+    return `${e.result.argv[0]} could not reach its database: ${why}`;
   }
   if (e instanceof UsageError || e instanceof DriverError || e instanceof ExecError) {
     return e.message.split("\n").join(" ");

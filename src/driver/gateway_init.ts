@@ -136,10 +136,10 @@ export async function gatewayInit(ctx: Context, flags: Flags): Promise<Outcome> 
   if (index > 65534) throw new DriverError(`no join address left in ${names.JOIN_SUBNET}`);
 
   // The physical interface: present as a link now, or already moved into OVS by an earlier run.
-  const [portsOut] = await vsctl([["--if-exists", "list-ports", bridge]], {
+  const [inOvs] = await vsctl([["--if-exists", "get", "Interface", input.iface, "name"]], {
     timeoutSec: ctx.timeoutSec,
   });
-  const alreadyMoved = portsOut.split(/\s+/).includes(input.iface);
+  const alreadyMoved = inOvs.trim() !== "";
   if (!alreadyMoved) {
     const links = await ipJson<{ ifname: string }[]>(["link", "show"]);
     if (!links.some((l) => l.ifname === input.iface)) {
