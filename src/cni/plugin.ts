@@ -33,14 +33,15 @@ export async function runPlugin(io: PluginIo): Promise<number> {
   const what = `${env.CNI_COMMAND ?? "?"} ${env.CNI_CONTAINERID ?? ""} ${env.CNI_IFNAME ?? ""}`
     .trim();
   try {
+    // Read stdin first so that even environment errors answer in the config's
+    // version, but never wait on a terminal when no runtime is calling.
+    const stdin = env.CNI_COMMAND ? await io.readStdin() : "";
+    cniVersion = versionOf(stdin) ?? cniVersion;
     const args = readCmdArgs(env);
-    const stdin = await io.readStdin();
     if (args.command === "VERSION") {
-      cniVersion = versionOf(stdin) ?? cniVersion;
       io.writeStdout(JSON.stringify({ cniVersion, supportedVersions: CNI_VERSIONS }) + "\n");
       return 0;
     }
-    cniVersion = versionOf(stdin) ?? cniVersion;
     conf = parseNetConf(stdin);
     cniVersion = conf.cniVersion;
     switch (args.command) {
