@@ -1,7 +1,7 @@
 /** The overlay driver on a real OVN sandbox, run with the command lines operators use. */
 import assert from "node:assert/strict";
 import { run } from "../src/exec.ts";
-import { driver, driverOk, initCluster, nodeInitArgs } from "./helpers/cluster.ts";
+import { DRIVER, driver, driverOk, initCluster, nodeInitArgs } from "./helpers/cluster.ts";
 import { type Sandbox, type SandboxHost, withSandbox } from "./helpers/sandbox_fixture.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -36,8 +36,16 @@ Deno.test(
       const inits = [
         await driverOk(sb, h1, masterArgs(0)),
         await driverOk(sb, h2, masterArgs(1)),
-        await driverOk(sb, h3, nodeInitArgs(sb, 2)),
+        await driverOk(sb, h3, [...nodeInitArgs(sb, 2), `--plugins_dir=${sb.dir}/plugins`]),
       ];
+      assert.equal(
+        await Deno.realPath(`${sb.dir}/plugins/ovn-mesos-plugin`),
+        await Deno.realPath(DRIVER),
+      );
+      const viaPluginsDir = await sb.run(h3, [`${sb.dir}/plugins/ovn-mesos-plugin`], {
+        env: { CNI_COMMAND: "VERSION" },
+      });
+      assert.match(viaPluginsDir.stdout, /supportedVersions/);
       assert.deepEqual(inits.map((i) => i.port), ["master", "hv2_master", "hv3_agent"]);
       const show = await sb.nbctl("show");
       assert.equal(show.match(/router .* \(mesos-router\)/g)?.length, 1, show);
@@ -69,7 +77,7 @@ Deno.test(
         await driverOk(sb, h2, ["plugin-init"]);
         await driverOk(sb, h1, masterArgs(0));
         await driverOk(sb, h2, masterArgs(1));
-        await driverOk(sb, h3, nodeInitArgs(sb, 2));
+        await driverOk(sb, h3, [...nodeInitArgs(sb, 2), `--plugins_dir=${sb.dir}/plugins`]);
       }
       assert.equal(await nbDump(sb), before, "NB changed on re-run");
       assert.deepEqual(await Promise.all(sb.hosts.map((h) => hostNetworking(sb, h))), nets);
