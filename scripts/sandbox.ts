@@ -177,6 +177,15 @@ function nsx(ns: string, ...argv: string[]): Promise<string> {
 
 const NO_IPV6 = ["net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"];
 
+/** Like Promise.all, but waits for every promise to settle before rethrowing the first error
+ * (so a teardown after a failure never races something still being started). */
+async function settleAll<T>(ps: Promise<T>[]): Promise<T[]> {
+  const rs = await Promise.allSettled(ps);
+  const bad = rs.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (bad) throw bad.reason;
+  return rs.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
 async function waitFor(
   what: string,
   timeoutMs: number,
@@ -355,9 +364,6 @@ export class Sandbox {
   /** "unix:<dir>/central/ovnnb_db.sock" */
   readonly nbRemote: string;
   readonly sbRemote: string;
-  /** "tcp:127.0.0.1:PORT" (root netns loopback only; not reachable from host netns) */
-  readonly nbTcp?: string;
-  readonly sbTcp?: string;
   /** namespace of the underlay Linux bridge */
   readonly underlayNetns: string;
   readonly hosts: SandboxHost[];
@@ -371,10 +377,17 @@ export class Sandbox {
     this.dir = state.dir;
     this.nbRemote = state.nbRemote;
     this.sbRemote = state.sbRemote;
-    this.nbTcp = state.nbTcp;
-    this.sbTcp = state.sbTcp;
     this.underlayNetns = state.underlayNetns;
     this.hosts = state.hosts;
+  }
+
+  /** NB "tcp:127.0.0.1:PORT" (root netns loopback only: not reachable from a host netns) */
+  get nbTcp(): string | undefined {
+    return this.#state.nbTcp;
+  }
+  /** SB "tcp:127.0.0.1:PORT" (root netns loopback only: not reachable from a host netns) */
+  get sbTcp(): string | undefined {
+    return this.#state.sbTcp;
   }
 
   /** Bring a sandbox up.  On any failure it tears down what it made, then throws. */
@@ -461,11 +474,7 @@ export class Sandbox {
       const ul = sb.underlayNetns;
       await ipn(ul, "link", "add", UL_BRIDGE, "type", "bridge");
       await ipn(ul, "link", "set", UL_BRIDGE, "mtu", String(UL_MTU), "up");
-      // Start every host; wait for all of them to settle before reporting a failure, so that
-      // teardown never races a host that is still being built.
-      const results = await Promise.allSettled(hosts.map((h, i) => sb.#startHost(h, i + 1)));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failed) throw failed.reason;
+      await settleAll(hosts.map((h, i) => sb.#startHost(h, i + 1)));
       await sb.#waitChassis();
       await sb.#seedTunnelNeighbours();
       await sb.nbctl("--timeout=20", "--wait=hv", "sync");
@@ -554,13 +563,13 @@ export class Sandbox {
   async #startCentral(): Promise<void> {
     const c = `${this.dir}/central`;
     await Deno.mkdir(c);
-    await Promise.all([
+    await settleAll([
       sh(["ovsdb-tool", "create", `${c}/ovnnb_db.db`, OVN_NB_SCHEMA]),
       sh(["ovsdb-tool", "create", `${c}/ovnsb_db.db`, OVN_SB_SCHEMA]),
     ]);
     // ptcp:0 = a free port picked by the kernel, so sandboxes never collide; read it back
     // from the log ("listening on port N").
-    await Promise.all(
+    await settleAll(
       ["nb", "sb"].map((db) =>
         this.#startDaemon("ovsdb-server", `${c}/ovn${db}_db.pid`, [
           "ovsdb-server",
@@ -576,11 +585,9 @@ export class Sandbox {
       const m = Deno.readTextFileSync(log).match(/listening on port (\d+)/);
       return m ? `tcp:127.0.0.1:${m[1]}` : undefined;
     };
-    const st = this.#state as { nbTcp?: string; sbTcp?: string };
-    st.nbTcp = port(`${c}/ovsdb-server-nb.log`);
-    st.sbTcp = port(`${c}/ovsdb-server-sb.log`);
-    (this as { nbTcp?: string }).nbTcp = st.nbTcp;
-    (this as { sbTcp?: string }).sbTcp = st.sbTcp;
+    this.#state.nbTcp = port(`${c}/ovsdb-server-nb.log`);
+    this.#state.sbTcp = port(`${c}/ovsdb-server-sb.log`);
+    this.#save();
     await this.#startDaemon("ovn-northd", `${c}/ovn-northd.pid`, [
       "ovn-northd",
       `--log-file=${c}/ovn-northd.log`,
@@ -609,13 +616,8 @@ export class Sandbox {
     // No IPv6 in the host netns: keeps SLAAC/MLD/RS noise out of br-int/br-phy.
     await nsx(ns, "sysctl", "-qw", ...NO_IPV6);
     // underlay cable: ul0 (host netns) <-> ul-hvN (underlay bridge)
-    await ipn(ul, "link", "add", `ul-${h.name}`, "mtu", mtu, "type", "veth", ...[
-      "peer",
-      "name",
-      "ul0",
-      "netns",
-      ns,
-    ]);
+    const peer = ["peer", "name", "ul0", "netns", ns];
+    await ipn(ul, "link", "add", `ul-${h.name}`, "mtu", mtu, "type", "veth", ...peer);
     await ipn(ul, "link", "set", `ul-${h.name}`, "master", UL_BRIDGE, "up");
     // The kernel must not answer ARP for the tunnel IP from ul0's MAC (OVS reads ul0 via
     // AF_PACKET, but the kernel sees the frames too): the tunnel neighbour cache could pick it.
@@ -692,7 +694,7 @@ export class Sandbox {
     const macs = new Map(
       this.hosts.map((h) => [h.name, Deno.readTextFileSync(`${h.dir}/encap_mac`).trim()]),
     );
-    await Promise.all(this.hosts.map(async (h) => {
+    await settleAll(this.hosts.map(async (h) => {
       const appctl = (...a: string[]) => sh(["ovs-appctl", ...a], { env: h.env });
       await appctl("tnl/neigh/aging", "3600");
       for (const o of this.hosts) {
@@ -787,13 +789,8 @@ export class Sandbox {
     await this.#addNetns(out);
     const peer = `to-${h.name}`;
     await nsx(out, "sysctl", "-qw", ...NO_IPV6);
-    await ipn(h.netns, "link", "add", ifname, "type", "veth", ...[
-      "peer",
-      "name",
-      peer,
-      "netns",
-      out,
-    ]);
+    const pair = ["type", "veth", "peer", "name", peer, "netns", out];
+    await ipn(h.netns, "link", "add", ifname, ...pair);
     await ipn(out, "addr", "add", outsideCidr, "dev", peer);
     await ipn(out, "link", "set", peer, "up");
     // frames from a veth into the userspace datapath need complete checksums (TCP/UDP)
@@ -1049,10 +1046,11 @@ async function main(args: string[]): Promise<number> {
       try {
         sb = Sandbox.load(n);
       } catch (e) {
-        // No state file: still remove whatever carries the name.
-        const name = n.includes("/") ? n.slice(n.lastIndexOf("/") + 1) : n;
-        if (!NAME_RE.test(name)) throw e;
-        const dir = n.includes("/") ? n : `${DEFAULT_BASE}/${n}`;
+        // No state file: still remove whatever carries the name (bare names only: the
+        // default dir under DEFAULT_BASE is then known to be a sandbox's).
+        if (n.includes("/") || !NAME_RE.test(n)) throw e;
+        const name = n;
+        const dir = `${DEFAULT_BASE}/${n}`;
         await teardown({
           magic: STATE_MAGIC,
           name,
