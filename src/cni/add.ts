@@ -3,43 +3,49 @@ import { parseCidr } from "../net/cidr.ts";
 import { ensureNetnsDir } from "../net/ip.ts";
 import { type AttachmentPlan, planAttachment, withAttachmentLock } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
-import type { CmdArgs } from "./env.ts";
+import { type Databases, withDatabases } from "./databases.ts";
 import { deleteAttachment } from "./del.ts";
-import {
-  configureContainer,
-  createLogicalPort,
-  createVeth,
-  plugIntoBridge,
-  readDynamicAddress,
-  securePortWhenUp,
-} from "./port.ts";
+import type { CmdArgs } from "./env.ts";
+import { plugIntoBridge } from "./ovs_ports.ts";
+import { configureContainer, createVeth } from "./port.ts";
 import type { Attachment } from "./result.ts";
 
 /** Attaches the container; on any failure undoes everything and rethrows. */
 export async function cmdAdd(conf: NetConf, args: CmdArgs): Promise<Attachment> {
   const plan = await planAttachment(conf, args.containerId, args.ifname);
-  return await withAttachmentLock(conf, plan, async () => {
-    try {
-      return await attach(conf, args, plan);
-    } catch (e) {
-      await deleteAttachment(conf, plan).catch(() => {});
-      throw e;
-    }
-  });
+  return await withAttachmentLock(
+    conf,
+    plan,
+    () =>
+      withDatabases(conf, async (dbs) => {
+        try {
+          return await attach(conf, args, plan, dbs);
+        } catch (e) {
+          await deleteAttachment(conf, plan, dbs).catch(() => {});
+          throw e;
+        }
+      }),
+    (ok) => !ok,
+  );
 }
 
-async function attach(conf: NetConf, args: CmdArgs, plan: AttachmentPlan): Promise<Attachment> {
+async function attach(
+  conf: NetConf,
+  args: CmdArgs,
+  plan: AttachmentPlan,
+  { nb, ovs }: Databases,
+): Promise<Attachment> {
   const netns = args.netns!;
   ensureNetnsDir();
-  // The NB port and the host plumbing do not depend on each other: do both at once.
+  // The logical port and the host plumbing do not depend on each other: do both at once.
   const [addr] = await Promise.all([
-    createLogicalPort(conf, plan).then(() => readDynamicAddress(conf, plan)),
-    createVeth(conf, plan, netns, args.ifname).then(() => plugIntoBridge(conf, plan)),
+    nb.create(plan).then(() => nb.address(plan)),
+    createVeth(conf, plan, netns, args.ifname).then(() => plugIntoBridge(ovs, conf, plan)),
   ]);
   const prefix = parseCidr(conf.subnet)!.prefix;
   await Promise.all([
     configureContainer(conf, netns, args.ifname, addr, prefix),
-    securePortWhenUp(conf, plan, addr),
+    nb.secureWhenUp(plan, addr),
   ]);
   return {
     ifname: args.ifname,

@@ -37,19 +37,41 @@ export async function planAttachment(
  * Holds an exclusive lock for one attachment while `fn` runs, so that an ADD
  * and a DEL of the same attachment never interleave. Different attachments
  * never wait on each other. The kernel drops the lock if the process dies.
+ * With `remove`, the lock file goes too (after DEL, or an ADD that failed), so
+ * that files do not pile up; whoever locked the removed file locks afresh.
  */
 export async function withAttachmentLock<T>(
   conf: NetConf,
   plan: AttachmentPlan,
   fn: () => Promise<T>,
+  remove: (ok: boolean) => boolean = () => false,
 ): Promise<T> {
   const dir = `${conf.runDir}/locks`;
+  const path = `${dir}/${plan.veth}.lock`;
   Deno.mkdirSync(dir, { recursive: true });
-  const file = Deno.openSync(`${dir}/${plan.veth}.lock`, { create: true, write: true });
-  try {
+  while (true) {
+    const file = Deno.openSync(path, { create: true, write: true });
     await file.lock(true);
-    return await fn();
-  } finally {
-    file.close();
+    if (!sameFile(path, file)) {
+      file.close();
+      continue;
+    }
+    let ok = false;
+    try {
+      const result = await fn();
+      ok = true;
+      return result;
+    } finally {
+      if (remove(ok)) Deno.removeSync(path);
+      file.close();
+    }
+  }
+}
+
+function sameFile(path: string, file: Deno.FsFile): boolean {
+  try {
+    return Deno.statSync(path).ino === file.statSync().ino;
+  } catch {
+    return false;
   }
 }

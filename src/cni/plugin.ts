@@ -6,6 +6,7 @@
 import { CniCode, CniError } from "../errors.ts";
 import { ExecError } from "../exec.ts";
 import { isUnreachable } from "../ovn/ctl.ts";
+import { OvsdbError, OvsdbUnreachable } from "../ovn/ovsdb.ts";
 import { CNI_VERSIONS } from "../version.ts";
 import { cmdAdd } from "./add.ts";
 import { cmdCheck } from "./check.ts";
@@ -93,7 +94,7 @@ function versionOf(stdin: string): string | undefined {
 /** Every failure leaves as a CniError: tools that time out ask to try again later. */
 export function toCniError(e: unknown): CniError {
   if (e instanceof CniError) return e;
-  if (isUnreachable(e)) {
+  if (isUnreachable(e) || e instanceof OvsdbUnreachable) {
     return new CniError(
       CniCode.TryAgainLater,
       "OVN or OVS is unreachable or did not answer in time",
@@ -104,6 +105,7 @@ export function toCniError(e: unknown): CniError {
     const why = e.result.stderr.trim().split("\n")[0] || e.message.split("\n")[0];
     return new CniError(CniCode.OvnFailure, `${e.result.argv[0]} failed: ${why}`, e.message);
   }
+  if (e instanceof OvsdbError) return new CniError(CniCode.OvnFailure, e.message);
   return new CniError(CniCode.Internal, e instanceof Error ? e.message : String(e));
 }
 
