@@ -43,6 +43,8 @@ export interface NetConf {
   logFile?: string;
   /** Where per-attachment lock files go. */
   runDir: string;
+  /** How to reach NB: a direct OVSDB connection, or `ovn-nbctl` (always for ssl: remotes). */
+  nbClient: "ovsdb" | "ovn-nbctl";
   /** False on the userspace datapath, which cannot finish offloaded checksums from a veth. */
   txChecksumOffload: boolean;
   dns?: Dns;
@@ -122,6 +124,7 @@ export function parseNetConf(stdin: string, needsNetwork = true): NetConf {
     nbTimeoutSeconds: num("nbTimeoutSeconds", 10),
     logFile: str("logFile", false) || undefined,
     runDir: str("runDir", false) || "/run/ovn-mesos",
+    nbClient: c.nbClient === "ovn-nbctl" ? "ovn-nbctl" : "ovsdb",
     txChecksumOffload: c.txChecksumOffload !== false,
     dns: c.dns as Dns | undefined,
     validAttachments: parseValidAttachments(c["cni.dev/valid-attachments"], problems),
@@ -133,6 +136,9 @@ export function parseNetConf(stdin: string, needsNetwork = true): NetConf {
   if (conf.subnet && !parseCidr(conf.subnet)) problems.push(`"subnet" is not an IPv4 CIDR`);
   if (conf.gateway && parseIpv4(conf.gateway) === undefined) {
     problems.push(`"gateway" is not an IPv4 address`);
+  }
+  if (c.nbClient !== undefined && c.nbClient !== "ovsdb" && c.nbClient !== "ovn-nbctl") {
+    problems.push(`"nbClient" must be "ovsdb" or "ovn-nbctl"`);
   }
   if (conf.mtu < 576 || conf.mtu > 65535) problems.push(`"mtu" must be between 576 and 65535`);
   if (c.dns !== undefined && (typeof c.dns !== "object" || c.dns === null)) {
