@@ -62,3 +62,10 @@ export function formatFlags(specs: FlagSpec[]): string {
   const width = Math.max(...left.map((l) => l.length)) + 2;
   return specs.map((s, i) => left[i].padEnd(width) + s.help).join("\n");
 }
+
+/** A value flag that must be there; the error names it the way the how-to spells it. */
+export function requiredFlag(flags: Flags, name: string): string {
+  const v = flags[name];
+  if (typeof v !== "string") throw new UsageError(`--${name.replaceAll("-", "_")} is required`);
+  return v;
+}

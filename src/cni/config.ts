@@ -18,7 +18,33 @@ export interface AttachmentRef {
   ifname: string;
 }
 
-/** The plugin's configuration, as node-init writes it (plus what runtimes inject). */
+/** The configuration file as node-init writes it: every key the plugin reads. */
+export interface ConfigFile {
+  cniVersion: string;
+  name: string;
+  type: string;
+  logicalSwitch: string;
+  subnet: string;
+  gateway: string;
+  clusterSubnet: string;
+  mtu: number;
+  hostId: string;
+  nbRemote: string;
+  nbPrivateKey?: string;
+  nbCertificate?: string;
+  nbCaCert?: string;
+  ovsDb?: string;
+  ovnRundir?: string;
+  txChecksumOffload: boolean;
+  bindTimeoutSeconds: number;
+  nbTimeoutSeconds?: number;
+  logFile: string;
+  runDir?: string;
+  nbClient?: "ovsdb" | "ovn-nbctl";
+  dns?: Dns;
+}
+
+/** The plugin's configuration, parsed and checked (plus what runtimes inject). */
 export interface NetConf {
   cniVersion: string;
   name: string;

@@ -1,28 +1,5 @@
 /** The CNI configuration file node-init writes for the plugin and the Mesos agent. */
-import type { PLUGIN_TYPE } from "../names.ts";
-
-/** Every key the plugin reads (see src/cni/config.ts). */
-export interface PluginConfig {
-  cniVersion: string;
-  name: string;
-  type: typeof PLUGIN_TYPE;
-  logicalSwitch: string;
-  subnet: string;
-  gateway: string;
-  clusterSubnet: string;
-  mtu: number;
-  hostId: string;
-  nbRemote: string;
-  nbPrivateKey?: string;
-  nbCertificate?: string;
-  nbCaCert?: string;
-  ovsDb?: string;
-  ovnRundir?: string;
-  txChecksumOffload: boolean;
-  bindTimeoutSeconds: number;
-  logFile: string;
-  dns?: { nameservers: string[] };
-}
+import type { ConfigFile } from "../cni/config.ts";
 
 /** The file a network's configuration lives in. */
 export function cniConfigPath(dir: string, network: string): string {
@@ -30,7 +7,7 @@ export function cniConfigPath(dir: string, network: string): string {
 }
 
 /** Writes the configuration atomically (a temporary file renamed into place); returns its path. */
-export async function writeCniConfig(dir: string, config: PluginConfig): Promise<string> {
+export async function writeCniConfig(dir: string, config: ConfigFile): Promise<string> {
   const path = cniConfigPath(dir, config.name);
   const text = JSON.stringify(config, null, 2) + "\n";
   if ((await Deno.readTextFile(path).catch(() => "")) === text) return path;

@@ -4,7 +4,7 @@
  * outside through an external switch that holds the physical interface;
  * containers leave SNATed to the interface's address. Safe to run again.
  */
-import type { Flags, FlagSpec } from "../args.ts";
+import { type Flags, type FlagSpec, requiredFlag } from "../args.ts";
 import { DriverError, UsageError } from "../errors.ts";
 import {
   type Cidr,
@@ -54,11 +54,7 @@ export interface GatewayInitInput {
 
 /** Checks the flags without touching anything. */
 export function parseGatewayInit(flags: Flags): GatewayInitInput {
-  const need = (k: string) => {
-    const v = flags[k];
-    if (typeof v !== "string") throw new UsageError(`--${k.replaceAll("-", "_")} is required`);
-    return v;
-  };
+  const need = (name: string) => requiredFlag(flags, name);
   const clusterSubnet = parseCidr(need("cluster-subnet"));
   if (!clusterSubnet) {
     throw new UsageError(`--cluster_subnet=${flags["cluster-subnet"]} is not an IPv4 CIDR`);

@@ -3,7 +3,7 @@
  * `mesos-router`, the host's own port on the overlay (the address Mesos
  * binds to), and the CNI configuration file. Safe to run again.
  */
-import type { Flags, FlagSpec } from "../args.ts";
+import { type Flags, type FlagSpec, requiredFlag } from "../args.ts";
 import { DriverError, UsageError } from "../errors.ts";
 import {
   broadcastOf,
@@ -24,7 +24,8 @@ import { externalIds, parseJsonTable, parseMap, parseString, quote } from "../ov
 import { vsctl } from "../ovn/vsctl.ts";
 import { VERSION } from "../version.ts";
 import type { Outcome } from "./cli.ts";
-import { type PluginConfig, writeCniConfig } from "./cni_config.ts";
+import type { ConfigFile } from "../cni/config.ts";
+import { writeCniConfig } from "./cni_config.ts";
 import type { Context, LocalHost } from "./context.ts";
 
 export const nodeInitFlags: FlagSpec[] = [
@@ -92,11 +93,7 @@ export interface NodeInitInput {
 
 /** Checks the flags without touching anything; every problem is a UsageError. */
 export function parseNodeInit(flags: Flags): NodeInitInput {
-  const need = (k: string) => {
-    const v = flags[k];
-    if (typeof v !== "string") throw new UsageError(`--${k.replaceAll("-", "_")} is required`);
-    return v;
-  };
+  const need = (name: string) => requiredFlag(flags, name);
   const cidr = (k: string) => {
     const c = parseCidr(need(k));
     if (!c) {
@@ -325,7 +322,7 @@ export async function nodeInit(ctx: Context, flags: Flags): Promise<Outcome> {
     );
   }
 
-  const config: PluginConfig = {
+  const config: ConfigFile = {
     cniVersion: "0.2.0",
     name: input.network,
     type: names.PLUGIN_TYPE,
