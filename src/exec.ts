@@ -72,6 +72,8 @@ function describeFailure(r: RunResult): string {
  */
 export async function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // AbortSignal.timeout, not setTimeout: Deno's first setTimeout costs ~10 ms.
+  const signal = AbortSignal.timeout(timeoutMs);
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(argv[0], {
@@ -80,6 +82,7 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<RunRes
       stdout: "piped",
       stderr: "piped",
       env: opts.env,
+      signal,
     }).spawn();
   } catch (e) {
     const result: RunResult = {
@@ -93,36 +96,25 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<RunRes
     if (opts.allowFailure) return result;
     throw new ExecError(result);
   }
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-  }, timeoutMs);
-  try {
-    if (opts.stdin !== undefined) {
-      const w = child.stdin.getWriter();
-      // A child that exits without reading stdin closes the pipe: not our error.
-      await w.write(new TextEncoder().encode(opts.stdin)).catch(() => {});
-      await w.close().catch(() => {});
-    }
-    const out = await child.output();
-    const result: RunResult = {
-      argv,
-      code: out.signal ? -1 : out.code,
-      signal: out.signal,
-      timedOut,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-    if (!opts.allowFailure && (result.code !== 0 || result.signal || timedOut)) {
-      throw new ExecError(result);
-    }
-    return result;
-  } finally {
-    clearTimeout(timer);
+  if (opts.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    // A child that exits without reading stdin closes the pipe: not our error.
+    await w.write(new TextEncoder().encode(opts.stdin)).catch(() => {});
+    await w.close().catch(() => {});
   }
+  const out = await child.output();
+  const result: RunResult = {
+    argv,
+    code: out.signal ? -1 : out.code,
+    signal: out.signal,
+    timedOut: signal.aborted,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+  if (!opts.allowFailure && (result.code !== 0 || result.signal || result.timedOut)) {
+    throw new ExecError(result);
+  }
+  return result;
 }
 
 /** True when the error is a child that ran out of time (ours, or the tool's own `--timeout`). */

@@ -7,26 +7,33 @@ import { type Databases, withDatabases } from "./databases.ts";
 import { deleteAttachment } from "./del.ts";
 import type { CmdArgs } from "./env.ts";
 import { plugIntoBridge } from "./ovs_ports.ts";
-import { configureContainer, createVeth } from "./port.ts";
+import { configureContainer, createVeth, deleteVeths, setTxChecksumming } from "./port.ts";
 import type { Attachment } from "./result.ts";
 
 /** Attaches the container; on any failure undoes everything and rethrows. */
 export async function cmdAdd(conf: NetConf, args: CmdArgs): Promise<Attachment> {
   const plan = await planAttachment(conf, args.containerId, args.ifname);
-  return await withAttachmentLock(
-    conf,
-    plan,
-    () =>
-      withDatabases(conf, async (dbs) => {
+  const netns = args.netns!;
+  return await withAttachmentLock(conf, plan, async () => {
+    ensureNetnsDir();
+    // The veth does not need the databases: its `ip` runs while they are opened.
+    const veth = createVeth(conf, plan, netns, args.ifname);
+    try {
+      return await withDatabases(conf, async (dbs) => {
         try {
-          return await attach(conf, args, plan, dbs);
+          return await attach(conf, args, plan, dbs, veth);
         } catch (e) {
+          await veth.catch(() => {});
           await deleteAttachment(conf, plan, dbs).catch(() => {});
           throw e;
         }
-      }),
-    (ok) => !ok,
-  );
+      });
+    } catch (e) {
+      // The databases could not be opened: only the veth may exist.
+      if (await veth.then(() => true, () => false)) await deleteVeths([plan.veth]).catch(() => {});
+      throw e;
+    }
+  }, (ok) => !ok);
 }
 
 async function attach(
@@ -34,13 +41,18 @@ async function attach(
   args: CmdArgs,
   plan: AttachmentPlan,
   { nb, ovs }: Databases,
+  veth: Promise<void>,
 ): Promise<Attachment> {
   const netns = args.netns!;
-  ensureNetnsDir();
   // The logical port and the host plumbing do not depend on each other: do both at once.
   const [addr] = await Promise.all([
     nb.create(plan).then(() => nb.address(plan)),
-    createVeth(conf, plan, netns, args.ifname).then(() => plugIntoBridge(ovs, conf, plan)),
+    veth.then(() =>
+      Promise.all([
+        setTxChecksumming(conf, netns, args.ifname),
+        plugIntoBridge(ovs, conf, plan),
+      ])
+    ),
   ]);
   const prefix = parseCidr(conf.subnet)!.prefix;
   await Promise.all([

@@ -12,22 +12,40 @@ export async function cmdDel(conf: NetConf, args: CmdArgs): Promise<void> {
   await withAttachmentLock(
     conf,
     plan,
-    () => withDatabases(conf, (dbs) => deleteAttachment(conf, plan, dbs)),
+    // The `ip` process first: it runs while the databases are opened and changed.
+    () =>
+      allDone([
+        deleteVeths([plan.veth]),
+        withDatabases(conf, (dbs) => removeFromDatabases(conf, [plan], dbs)),
+      ]),
+    () => true,
   );
 }
 
-/** Removes the logical port, the OVS port and the veth pair of attachments, all at once. */
-export async function deleteAttachment(
+/** Removes the logical ports, the OVS ports and the veth pairs of attachments, all at once. */
+export function deleteAttachment(
   conf: NetConf,
   plans: AttachmentPlan | AttachmentPlan[],
-  { nb, ovs }: Databases,
+  dbs: Databases,
 ): Promise<void> {
   const all = Array.isArray(plans) ? plans : [plans];
-  const results = await Promise.allSettled([
-    nb.remove(all.map((p) => p.lsp)),
-    unplugFromBridge(ovs, conf, all.map((p) => p.veth)),
-    deleteVeths(all.map((p) => p.veth)),
+  return allDone([deleteVeths(all.map((p) => p.veth)), removeFromDatabases(conf, all, dbs)]);
+}
+
+/** Removes the attachments' logical ports and OVS ports; absent ones are no error. */
+function removeFromDatabases(
+  conf: NetConf,
+  plans: AttachmentPlan[],
+  { nb, ovs }: Databases,
+): Promise<void> {
+  return allDone([
+    nb.remove(plans.map((p) => p.lsp)),
+    unplugFromBridge(ovs, conf, plans.map((p) => p.veth)),
   ]);
-  const failed = results.find((r) => r.status === "rejected");
+}
+
+/** Waits for every step, then throws the first failure: one failing step never stops another. */
+async function allDone(steps: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(steps)).find((r) => r.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }

@@ -23,12 +23,21 @@ export async function createVeth(
   } catch (e) {
     throw explainVethFailure(e, plan, netns, ifname);
   }
-  if (!conf.txChecksumOffload) {
-    // The userspace datapath cannot complete checksums a veth left partial.
-    await run(["nsenter", `--net=${netns}`, "ethtool", "-K", ifname, "tx", "off"], {
-      timeoutMs: 10_000,
-    });
-  }
+}
+
+/**
+ * Has the container's end compute its own checksums when the configuration
+ * says the datapath cannot (the userspace datapath drops a veth's partial ones).
+ */
+export async function setTxChecksumming(
+  conf: NetConf,
+  netns: string,
+  ifname: string,
+): Promise<void> {
+  if (conf.txChecksumOffload) return;
+  await run(["nsenter", `--net=${netns}`, "ethtool", "-K", ifname, "tx", "off"], {
+    timeoutMs: 10_000,
+  });
 }
 
 /** Turns `ip`'s complaints about the runtime's input into CNI errors naming it. */

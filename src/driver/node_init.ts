@@ -71,6 +71,11 @@ export const nodeInitFlags: FlagSpec[] = [
     value: "SECONDS",
     help: "how long ADD waits for a port to be bound (default 30)",
   },
+  {
+    name: "run-dir",
+    value: "DIR",
+    help: "where the plugin keeps its lock files (default /run/ovn-mesos)",
+  },
 ];
 
 /** Geneve over IPv4: outer Ethernet 14 + IPv4 20 + UDP 8 + Geneve 8 + OVN's option 8. */
@@ -89,6 +94,7 @@ export interface NodeInitInput {
   dnsNameservers?: string[];
   logFile: string;
   bindTimeout: number;
+  runDir?: string;
 }
 
 /** Checks the flags without touching anything; every problem is a UsageError. */
@@ -174,6 +180,7 @@ export function parseNodeInit(flags: Flags): NodeInitInput {
     dnsNameservers: dns,
     logFile: (flags["log-file"] as string | undefined) ?? "/var/log/ovn-mesos-plugin.log",
     bindTimeout,
+    runDir: flags["run-dir"] as string | undefined,
   };
 }
 
@@ -341,6 +348,7 @@ export async function nodeInit(ctx: Context, flags: Flags): Promise<Outcome> {
     txChecksumOffload: local.datapathType !== "netdev",
     bindTimeoutSeconds: input.bindTimeout,
     logFile: input.logFile,
+    ...(input.runDir ? { runDir: input.runDir } : {}),
     ...(input.dnsNameservers ? { dns: { nameservers: input.dnsNameservers } } : {}),
   };
   const configFile = await writeCniConfig(input.configDir, config);

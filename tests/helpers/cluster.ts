@@ -48,6 +48,7 @@ export function nodeInitArgs(sb: Sandbox, i: number): string[] {
     `--config_dir=${sb.dir}/cni-${sb.hosts[i].name}`,
     `--log-file=${sb.dir}/plugin-${sb.hosts[i].name}.log`,
     "--bind-timeout=20",
+    `--run_dir=${sb.dir}/run`,
   ];
 }
 
