@@ -30,6 +30,8 @@ async function assertNothingLeft(sb: Sandbox) {
   for (const h of sb.hosts) {
     assert.deepEqual(await pluginLinks(sb, h), [], `ports/veths left on ${h.name}`);
   }
+  const locks = await Array.fromAsync(Deno.readDir(`${sb.dir}/run/locks`)).catch(() => []);
+  assert.deepEqual(locks.map((l) => l.name), [], "lock files left");
 }
 
 Deno.test(

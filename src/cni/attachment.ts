@@ -46,9 +46,8 @@ export async function withAttachmentLock<T>(
   fn: () => Promise<T>,
   remove: (ok: boolean) => boolean = () => false,
 ): Promise<T> {
-  const dir = `${conf.runDir}/locks`;
-  const path = `${dir}/${plan.veth}.lock`;
-  Deno.mkdirSync(dir, { recursive: true });
+  const path = lockPath(conf, plan);
+  Deno.mkdirSync(`${conf.runDir}/locks`, { recursive: true });
   while (true) {
     const file = Deno.openSync(path, { create: true, write: true });
     await file.lock(true);
@@ -74,4 +73,15 @@ function sameFile(path: string, file: Deno.FsFile): boolean {
   } catch {
     return false;
   }
+}
+
+function lockPath(conf: NetConf, plan: AttachmentPlan): string {
+  return `${conf.runDir}/locks/${plan.veth}.lock`;
+}
+
+/** Removes the lock file of an attachment that is gone (GC's cleanup). */
+export function removeLockFile(conf: NetConf, plan: AttachmentPlan): void {
+  try {
+    Deno.removeSync(lockPath(conf, plan));
+  } catch { /* never made, or already gone */ }
 }

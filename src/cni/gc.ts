@@ -1,6 +1,6 @@
 /** CNI GC: removes this host's plugin-made attachments on this network that are no longer valid. */
 import * as names from "../names.ts";
-import { planAttachment } from "./attachment.ts";
+import { planAttachment, removeLockFile } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
 import { withDatabases } from "./databases.ts";
 import { deleteAttachment } from "./del.ts";
@@ -31,6 +31,7 @@ export function cmdGc(conf: NetConf): Promise<string[]> {
       [...stale].map((k) => planAttachment(conf, ...(k.split("\n") as [string, string]))),
     );
     await deleteAttachment(conf, plans, dbs);
+    for (const p of plans) removeLockFile(conf, p);
     return plans.map((p) => p.lsp);
   });
 }
