@@ -7,12 +7,13 @@ import { type Databases, withDatabases } from "./databases.ts";
 import { deleteAttachment } from "./del.ts";
 import type { CmdArgs } from "./env.ts";
 import { plugIntoBridge } from "./ovs_ports.ts";
+import { allDone } from "./all_done.ts";
 import { configureContainer, createVeth, deleteVeths, setTxChecksumming } from "./port.ts";
 import type { Attachment } from "./result.ts";
 
 /** Attaches the container; on any failure undoes everything and rethrows. */
 export async function cmdAdd(conf: NetConf, args: CmdArgs): Promise<Attachment> {
-  const plan = await planAttachment(conf, args.containerId, args.ifname);
+  const plan = planAttachment(conf, args.containerId, args.ifname);
   const netns = args.netns!;
   return await withAttachmentLock(conf, plan, async () => {
     ensureNetnsDir();
@@ -44,26 +45,25 @@ async function attach(
   veth: Promise<void>,
 ): Promise<Attachment> {
   const netns = args.netns!;
-  // The logical port and the host plumbing do not depend on each other: do both at once.
-  const [addr] = await Promise.all([
-    nb.create(plan).then(() => nb.address(plan)),
-    veth.then(() =>
-      Promise.all([
-        setTxChecksumming(conf, netns, args.ifname),
-        plugIntoBridge(ovs, conf, plan),
-      ])
-    ),
-  ]);
   const prefix = parseCidr(conf.subnet)!.prefix;
-  await Promise.all([
-    configureContainer(conf, netns, args.ifname, addr, prefix),
-    nb.secureWhenUp(plan, addr),
+  // Each step starts as soon as what it needs is there.
+  const addr = nb.create(plan).then(() => nb.address(plan));
+  const done = allDone([
+    veth.then(() => plugIntoBridge(ovs, conf, plan)),
+    veth.then(() => setTxChecksumming(conf, netns, args.ifname)),
+    Promise.all([addr, veth]).then(([a]) =>
+      configureContainer(conf, netns, args.ifname, a, prefix)
+    ),
+    addr.then((a) => nb.secureWhenUp(plan, a)),
   ]);
+  // Every step settles before anything is rolled back.
+  await allDone([addr, done]);
+  const { mac, ip } = await addr;
   return {
     ifname: args.ifname,
-    mac: addr.mac,
+    mac,
     sandbox: netns,
-    address: `${addr.ip}/${prefix}`,
+    address: `${ip}/${prefix}`,
     gateway: conf.gateway,
     routes: [{ dst: "0.0.0.0/0", gw: conf.gateway }],
     mtu: conf.mtu,

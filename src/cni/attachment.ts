@@ -14,14 +14,10 @@ export interface AttachmentPlan {
 }
 
 /** Derives every name for an attachment; the same inputs always give the same names. */
-export async function planAttachment(
-  conf: NetConf,
-  containerId: string,
-  ifname: string,
-): Promise<AttachmentPlan> {
+export function planAttachment(conf: NetConf, containerId: string, ifname: string): AttachmentPlan {
   return {
     lsp: names.containerPort(conf.name, containerId, ifname),
-    veth: await names.hostVethName(conf.name, containerId, ifname),
+    veth: names.hostVethName(conf.name, containerId, ifname),
     ids: {
       [names.Ext.role]: "container-port" satisfies names.Role,
       [names.Ext.host]: conf.hostId,

@@ -23,7 +23,7 @@ interface IpRoute {
 
 /** Throws a CniError (code 102) naming every difference found. */
 export async function cmdCheck(conf: NetConf, args: CmdArgs): Promise<void> {
-  const plan = await planAttachment(conf, args.containerId, args.ifname);
+  const plan = planAttachment(conf, args.containerId, args.ifname);
   const netns = args.netns!;
   const [nb, ovs, links, routes] = await Promise.all([
     nbctl(conf.nb, [

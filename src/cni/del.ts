@@ -5,10 +5,11 @@ import { type Databases, withDatabases } from "./databases.ts";
 import type { CmdArgs } from "./env.ts";
 import { unplugFromBridge } from "./ovs_ports.ts";
 import { deleteVeths } from "./port.ts";
+import { allDone } from "./all_done.ts";
 
 /** Detaches the container's interface. Needs no namespace: the veth goes by its host end. */
 export async function cmdDel(conf: NetConf, args: CmdArgs): Promise<void> {
-  const plan = await planAttachment(conf, args.containerId, args.ifname);
+  const plan = planAttachment(conf, args.containerId, args.ifname);
   await withAttachmentLock(
     conf,
     plan,
@@ -42,10 +43,4 @@ function removeFromDatabases(
     nb.remove(plans.map((p) => p.lsp)),
     unplugFromBridge(ovs, conf, plans.map((p) => p.veth)),
   ]);
-}
-
-/** Waits for every step, then throws the first failure: one failing step never stops another. */
-async function allDone(steps: Promise<unknown>[]): Promise<void> {
-  const failed = (await Promise.allSettled(steps)).find((r) => r.status === "rejected");
-  if (failed) throw (failed as PromiseRejectedResult).reason;
 }

@@ -27,8 +27,8 @@ export function cmdGc(conf: NetConf): Promise<string[]> {
       const key = `${ids[names.Ext.containerId]}\n${ids[names.Ext.ifname]}`;
       if (ids[names.Ext.containerId] && !valid.has(key)) stale.add(key);
     }
-    const plans = await Promise.all(
-      [...stale].map((k) => planAttachment(conf, ...(k.split("\n") as [string, string]))),
+    const plans = [...stale].map((k) =>
+      planAttachment(conf, ...(k.split("\n") as [string, string]))
     );
     await deleteAttachment(conf, plans, dbs);
     for (const p of plans) removeLockFile(conf, p);
