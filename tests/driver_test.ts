@@ -62,13 +62,16 @@ Deno.test(
       assert.ok(await ping(sb, h3, inits[0].address), "hv3 -> hv1");
 
       const status = await driverOk(sb, h1, ["status"]) as unknown as {
-        hosts: { host: string; ports: { address: string; up: boolean }[] }[];
+        hosts: { host: string; ports: { address: string; up: boolean; chassis?: string }[] }[];
       };
-      assert.deepEqual(status.hosts.map((h) => [h.host, h.ports[0].address, h.ports[0].up]), [
-        ["hv1", inits[0].address, true],
-        ["hv2", inits[1].address, true],
-        ["hv3", inits[2].address, true],
-      ]);
+      assert.deepEqual(
+        status.hosts.map((h) => [h.host, h.ports[0].address, h.ports[0].up, h.ports[0].chassis]),
+        [
+          ["hv1", inits[0].address, true, "hv1"],
+          ["hv2", inits[1].address, true, "hv2"],
+          ["hv3", inits[2].address, true, "hv3"],
+        ],
+      );
 
       const before = await nbDump(sb);
       const nets = await Promise.all(sb.hosts.map((h) => hostNetworking(sb, h)));

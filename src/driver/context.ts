@@ -11,6 +11,8 @@ export interface LocalHost {
   /** external_ids:system-id; undefined when unset. */
   systemId?: string;
   ovnNb?: string;
+  /** external_ids:ovn-remote: the Southbound database ovn-controller uses. */
+  ovnRemote?: string;
   encapIp?: string;
   bridgeMappings?: string;
   /** br-int's datapath_type ("netdev" is the userspace datapath; "" or "system" the kernel's). */
@@ -80,6 +82,7 @@ async function readLocalHost(
     out = await vsctl([
       get("external_ids:system-id"),
       get("external_ids:ovn-nb"),
+      get("external_ids:ovn-remote"),
       get("external_ids:ovn-encap-ip"),
       get("external_ids:ovn-bridge-mappings"),
       ["--if-exists", "get", "Bridge", INTEGRATION_BRIDGE, "datapath_type"],
@@ -91,10 +94,11 @@ async function readLocalHost(
       }`,
     );
   }
-  const [systemId, ovnNb, encapIp, bridgeMappings, datapathType] = out.map(parseString);
+  const [systemId, ovnNb, ovnRemote, encapIp, bridgeMappings, datapathType] = out.map(parseString);
   return {
     systemId,
     ovnNb,
+    ovnRemote,
     encapIp,
     bridgeMappings,
     datapathType,

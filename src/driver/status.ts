@@ -1,5 +1,6 @@
 /** status: the cluster as the Northbound database sees it. */
 import * as names from "../names.ts";
+import { runCtl } from "../ovn/ctl.ts";
 import { findCommand, nbctl } from "../ovn/nbctl.ts";
 import { parseJsonTable, quote } from "../ovn/ovsdb_value.ts";
 import type { Context } from "./context.ts";
@@ -9,7 +10,15 @@ export interface HostStatus {
   host: string;
   switch: string;
   subnet: string;
-  ports: { name: string; role: string; address?: string; mac?: string; up: boolean }[];
+  ports: {
+    name: string;
+    role: string;
+    address?: string;
+    mac?: string;
+    up: boolean;
+    /** The chassis it is bound to, from the Southbound database when that can be read. */
+    chassis?: string;
+  }[];
   containers: number;
   gateway?: { router: string; chassis: string; externalAddress?: string };
 }
@@ -85,11 +94,36 @@ export async function clusterStatus(ctx: Context): Promise<ClusterStatus> {
     if (h) h.gateway = gw;
     else hosts.set(host, { host, switch: "", subnet: "", ports: [], containers: 0, gateway: gw });
   }
+  const bound = await boundChassis(ctx);
+  for (const h of hosts.values()) for (const p of h.ports) p.chassis = bound.get(p.name);
   return {
     nb: nb.remote,
     router: router.trim() !== "",
     hosts: [...hosts.values()].sort((a, b) => a.host.localeCompare(b.host)),
   };
+}
+
+/**
+ * Logical port name -> chassis name, from the Southbound database the local
+ * ovn-controller uses; empty when it cannot be read (status is then NB's view).
+ */
+async function boundChassis(ctx: Context): Promise<Map<string, string>> {
+  const sb = (await ctx.local().catch(() => undefined))?.ovnRemote;
+  if (!sb || sb.includes("ssl:")) return new Map();
+  try {
+    const [bindings, chassis] = await runCtl("ovn-sbctl", [`--db=${sb}`], [
+      ["--columns=logical_port,chassis", "find", "Port_Binding", "chassis!=[]"],
+      ["--columns=_uuid,name", "list", "Chassis"],
+    ], Math.min(ctx.timeoutSec, 5));
+    const names = new Map(parseJsonTable(chassis).map((c) => [String(c._uuid), String(c.name)]));
+    return new Map(
+      parseJsonTable(bindings).map((
+        b,
+      ) => [String(b.logical_port), names.get(String(b.chassis)) ?? ""]),
+    );
+  } catch {
+    return new Map();
+  }
 }
 
 /** A table for people. */
@@ -104,7 +138,9 @@ export function formatStatus(s: ClusterStatus): string {
     );
     for (const p of h.ports) {
       lines.push(
-        `  ${p.role} ${p.name}: ${p.address ?? "-"} ${p.mac ?? ""} ${p.up ? "bound" : "NOT bound"}`,
+        `  ${p.role} ${p.name}: ${p.address ?? "-"} ${p.mac ?? ""} ${
+          p.up ? `bound${p.chassis ? ` to chassis ${p.chassis}` : ""}` : "NOT bound"
+        }`,
       );
     }
     if (h.gateway) {
