@@ -19,8 +19,11 @@ export async function cmdAdd(conf: NetConf, args: CmdArgs): Promise<Attachment> 
     ensureNetnsDir();
     // The veth does not need the databases: its `ip` runs while they are opened.
     const veth = createVeth(conf, plan, netns, args.ifname);
+    veth.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
+    let opened = false;
     try {
       return await withDatabases(conf, async (dbs) => {
+        opened = true;
         try {
           return await attach(conf, args, plan, dbs, veth);
         } catch (e) {
@@ -31,7 +34,9 @@ export async function cmdAdd(conf: NetConf, args: CmdArgs): Promise<Attachment> 
       });
     } catch (e) {
       // The databases could not be opened: only the veth may exist.
-      if (await veth.then(() => true, () => false)) await deleteVeths([plan.veth]).catch(() => {});
+      if (!opened && await veth.then(() => true, () => false)) {
+        await deleteVeths([plan.veth]).catch(() => {});
+      }
       throw e;
     }
   }, (ok) => !ok);
