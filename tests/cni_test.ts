@@ -300,6 +300,31 @@ Deno.test(
 );
 
 Deno.test(
+  "with ovn-controller down: ADD fails with code 101 after the bind timeout, leaving nothing; STATUS says so",
+  opts,
+  onCluster(async (sb, [h1]) => {
+    const pid = Number(await Deno.readTextFile(`${h1.host.dir}/ovn-controller.pid`));
+    Deno.kill(pid, "SIGTERM");
+    const ns = await sb.addContainerNetns("unbound");
+    const config = { ...h1.config, bindTimeoutSeconds: 2 };
+    const r = await mesosCni(h1, "ADD", "unbound", ns, { config });
+    assert.equal(r.code, 1);
+    assert.equal(r.json?.code, 101, r.stdout);
+    assert.match(String(r.json?.msg), /not bound by ovn-controller within 2 s/);
+    await assertNothingLeft(sb);
+    const links = await sb.execIn(ns, ["ip", "-o", "link"]);
+    assert.doesNotMatch(links.stdout, /eth0/, "no interface left in the container");
+    const status = await callPlugin(
+      h1.host,
+      { CNI_COMMAND: "STATUS", CNI_PATH: DIST },
+      JSON.stringify({ ...config, cniVersion: "1.1.0" }),
+    );
+    assert.equal(status.json?.code, 50, status.stdout);
+    assert.match(String(status.json?.details), /ovn-controller/);
+  }),
+);
+
+Deno.test(
   "30 containers added at once on one host all succeed with distinct addresses",
   opts,
   onCluster(async (sb, [h1]) => {

@@ -51,15 +51,18 @@ async function attach(
 ): Promise<Attachment> {
   const netns = args.netns!;
   const prefix = parseCidr(conf.subnet)!.prefix;
-  // Each step starts as soon as what it needs is there.
+  // Each step starts as soon as what it needs is there. The wait for the
+  // binding (the long one) starts only once everything it depends on worked.
   const addr = nb.create(plan).then(() => nb.address(plan));
+  const plugged = veth.then(() => plugIntoBridge(ovs, conf, plan));
+  const offload = veth.then(() => setTxChecksumming(conf, netns, args.ifname));
   const done = allDone([
-    veth.then(() => plugIntoBridge(ovs, conf, plan)),
-    veth.then(() => setTxChecksumming(conf, netns, args.ifname)),
+    plugged,
+    offload,
     Promise.all([addr, veth]).then(([a]) =>
       configureContainer(conf, netns, args.ifname, a, prefix)
     ),
-    addr.then((a) => nb.secureWhenUp(plan, a)),
+    Promise.all([addr, plugged, offload]).then(([a]) => nb.secureWhenUp(plan, a)),
   ]);
   // Every step settles before anything is rolled back.
   await allDone([addr, done]);
