@@ -3,7 +3,8 @@
  * side of it. Each step is one `ip` process.
  */
 import { CniCode, CniError } from "../errors.ts";
-import { ExecError, run } from "../exec.ts";
+import { ExecError } from "../exec.ts";
+import { disableTxChecksum } from "../net/ethtool.ts";
 import { ipBatch, ipTry } from "../net/ip.ts";
 import type { AttachmentPlan } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
@@ -29,15 +30,13 @@ export async function createVeth(
  * Has the container's end compute its own checksums when the configuration
  * says the datapath cannot (the userspace datapath drops a veth's partial ones).
  */
-export async function setTxChecksumming(
-  conf: NetConf,
-  netns: string,
-  ifname: string,
-): Promise<void> {
-  if (conf.txChecksumOffload) return;
-  await run(["nsenter", `--net=${netns}`, "ethtool", "-K", ifname, "tx", "off"], {
-    timeoutMs: 10_000,
-  });
+export function setTxChecksumming(conf: NetConf, netns: string, ifname: string): Promise<void> {
+  try {
+    if (!conf.txChecksumOffload) disableTxChecksum(netns, ifname);
+    return Promise.resolve();
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /** Turns `ip`'s complaints about the runtime's input into CNI errors naming it. */
