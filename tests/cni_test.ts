@@ -239,6 +239,31 @@ Deno.test(
         },
       },
       {
+        name: "ADD over a stale logical port of the same name replaces it",
+        run: async () => {
+          const lsp = "ovn/stale/eth0";
+          await sb.nbctl(
+            "lsp-add",
+            String(h1.config.logicalSwitch),
+            lsp,
+            "--",
+            "lsp-set-addresses",
+            lsp,
+            "dynamic",
+          );
+          const n = await sb.addContainerNetns("stale");
+          const ip = mesosIp(await mesosCni(h1, "ADD", "stale", n));
+          const ids = await sb.nbctl("get", "Logical_Switch_Port", lsp, "external_ids");
+          assert.match(
+            ids,
+            /"ovn-mesos\/container-id"=stale/,
+            "the plugin's port replaced the stale one",
+          );
+          assert.ok(await pings(sb, n, keepIp), `the new port (${ip}) works`);
+          assert.equal((await mesosCni(h1, "DEL", "stale", n)).code, 0);
+        },
+      },
+      {
         name: "DEL after a half-done ADD (plugin killed after NB and OVS changes)",
         run: async () => {
           const lsp = "ovn/halfdone/eth0";

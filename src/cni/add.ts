@@ -53,7 +53,7 @@ async function attach(
   const prefix = parseCidr(conf.subnet)!.prefix;
   // Each step starts as soon as what it needs is there. The wait for the
   // binding (the long one) starts only once everything it depends on worked.
-  const addr = nb.create(plan).then(() => nb.address(plan));
+  const addr = nb.allocate(plan);
   const plugged = veth.then(() => plugIntoBridge(ovs, conf, plan));
   const offload = veth.then(() => setTxChecksumming(conf, netns, args.ifname));
   const done = allDone([

@@ -20,10 +20,11 @@ export interface PortAddress {
 
 /** What ADD, DEL and GC need from NB. */
 export interface NbPorts {
-  /** Creates the port with a dynamic address, replacing a stale one of the same name. */
-  create(plan: AttachmentPlan): Promise<void>;
-  /** Waits for northd to allocate the port's address. */
-  address(plan: AttachmentPlan): Promise<PortAddress>;
+  /**
+   * Creates the port with a dynamic address (replacing a stale one of the same
+   * name) and waits for northd to allocate it.
+   */
+  allocate(plan: AttachmentPlan): Promise<PortAddress>;
   /** Pins port security to the address once ovn-controller has bound the port (`up`). */
   secureWhenUp(plan: AttachmentPlan, addr: PortAddress): Promise<void>;
   /** Removes ports by name; absent ones are no error. */
@@ -70,8 +71,26 @@ class DirectNbPorts implements NbPorts {
     this.#ms = conf.nbTimeoutSeconds * 1000;
   }
 
-  async create(plan: AttachmentPlan): Promise<void> {
-    const ops: Op[] = [
+  async allocate(plan: AttachmentPlan): Promise<PortAddress> {
+    // Both requests go out at once: the server runs them in order, so the
+    // wait sees the new port. Only a stale port of the same name (an ADD that
+    // never got its DEL) needs a second round: remove it, then again.
+    const insert = this.#insert(plan);
+    const address = this.#address(plan);
+    address.catch(() => {});
+    try {
+      await insert;
+    } catch (e) {
+      if (!(e instanceof OvsdbError && e.error === "constraint violation")) throw e;
+      await this.remove([plan.lsp]);
+      await this.#insert(plan);
+      return await this.#address(plan);
+    }
+    return await address;
+  }
+
+  async #insert(plan: AttachmentPlan): Promise<void> {
+    const results = await this.db.transact(NB, [
       {
         op: "insert",
         table: LSP,
@@ -84,16 +103,7 @@ class DirectNbPorts implements NbPorts {
         where: [["name", "==", this.conf.logicalSwitch]],
         mutations: [["ports", "insert", ["named-uuid", "lsp"]]],
       },
-    ];
-    let results;
-    try {
-      results = await this.db.transact(NB, ops, this.#ms);
-    } catch (e) {
-      // A stale port of the same name (an ADD that never got its DEL): replace it.
-      if (!(e instanceof OvsdbError && e.error === "constraint violation")) throw e;
-      await this.remove([plan.lsp]);
-      results = await this.db.transact(NB, ops, this.#ms);
-    }
+    ], this.#ms);
     if (results[1].count !== 1) {
       throw new CniError(
         CniCode.OvnFailure,
@@ -102,7 +112,7 @@ class DirectNbPorts implements NbPorts {
     }
   }
 
-  async address(plan: AttachmentPlan): Promise<PortAddress> {
+  async #address(plan: AttachmentPlan): Promise<PortAddress> {
     const where = [["name", "==", plan.lsp]];
     const [, selected] = await this.db.transact(NB, [
       {
@@ -193,16 +203,13 @@ class NbctlPorts implements NbPorts {
     return nbctl(this.conf.nb, commands, { timeoutSec });
   }
 
-  async create(plan: AttachmentPlan): Promise<void> {
+  async allocate(plan: AttachmentPlan): Promise<PortAddress> {
     await this.#run([
       ["--if-exists", "lsp-del", plan.lsp],
       ["lsp-add", this.conf.logicalSwitch, plan.lsp],
       ["lsp-set-addresses", plan.lsp, "dynamic"],
       ["set", LSP, plan.lsp, ...externalIds(plan.ids)],
     ]);
-  }
-
-  async address(plan: AttachmentPlan): Promise<PortAddress> {
     const [, out] = await this.#run([
       ["wait-until", LSP, plan.lsp, "dynamic_addresses!=[]"],
       ["get", LSP, plan.lsp, "dynamic_addresses"],
