@@ -7,7 +7,7 @@
 import { CniCode, CniError } from "../errors.ts";
 import { isTimeout } from "../exec.ts";
 import { nbctl } from "../ovn/nbctl.ts";
-import { type Op, OvsdbClient, OvsdbError, ovsMap, setValues } from "../ovn/ovsdb.ts";
+import { OvsdbClient, OvsdbError, ovsMap, setValues } from "../ovn/ovsdb.ts";
 import { externalIds, parseString } from "../ovn/ovsdb_value.ts";
 import type { AttachmentPlan } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
