@@ -7,7 +7,14 @@
 import { CniCode, CniError } from "../errors.ts";
 import { isTimeout } from "../exec.ts";
 import { nbctl } from "../ovn/nbctl.ts";
-import { OvsdbClient, OvsdbError, ovsMap, setValues } from "../ovn/ovsdb.ts";
+import {
+  detachByName,
+  OvsdbClient,
+  OvsdbError,
+  ovsMap,
+  selectByExternalIds,
+  setValues,
+} from "../ovn/ovsdb.ts";
 import { externalIds, parseString } from "../ovn/ovsdb_value.ts";
 import type { AttachmentPlan } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
@@ -155,39 +162,13 @@ class DirectNbPorts implements NbPorts {
     }
   }
 
-  async remove(lsps: string[]): Promise<void> {
-    if (!lsps.length) return;
-    const selects = lsps.map((l) => ({
-      op: "select",
-      table: LSP,
-      where: [["name", "==", l]],
-      columns: ["_uuid"],
-    }));
-    const found = await this.db.transact(NB, selects, this.#ms);
-    const uuids = found.flatMap((r) => (r.rows as { _uuid: unknown }[]).map((row) => row._uuid));
-    if (!uuids.length) return;
-    await this.db.transact(
-      NB,
-      uuids.map((u) => ({
-        op: "mutate",
-        table: "Logical_Switch",
-        where: [["ports", "includes", u]],
-        mutations: [["ports", "delete", u]],
-      })),
-      this.#ms,
-    );
+  remove(lsps: string[]): Promise<void> {
+    const parent = { table: "Logical_Switch", column: "ports" };
+    return detachByName(this.db, NB, { table: LSP, names: lsps }, parent, this.#ms);
   }
 
-  async find(ids: Record<string, string>): Promise<Record<string, string>[]> {
-    const [r] = await this.db.transact(NB, [{
-      op: "select",
-      table: LSP,
-      where: [["external_ids", "includes", ovsMap(ids)]],
-      columns: ["external_ids"],
-    }], this.#ms);
-    return (r.rows as { external_ids: ["map", [string, string][]] }[]).map((row) =>
-      Object.fromEntries(row.external_ids[1])
-    );
+  find(ids: Record<string, string>): Promise<Record<string, string>[]> {
+    return selectByExternalIds(this.db, NB, LSP, ids, this.#ms);
   }
 
   close(): void {

@@ -1,7 +1,13 @@
 /** The plugin's ports on this host's integration bridge, over a direct OVSDB connection. */
 import { CniCode, CniError } from "../errors.ts";
 import { INTEGRATION_BRIDGE } from "../names.ts";
-import { OvsdbClient, OvsdbError, ovsMap } from "../ovn/ovsdb.ts";
+import {
+  detachByName,
+  OvsdbClient,
+  OvsdbError,
+  ovsMap,
+  selectByExternalIds,
+} from "../ovn/ovsdb.ts";
 import type { AttachmentPlan } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
 
@@ -62,47 +68,22 @@ export async function plugIntoBridge(
 }
 
 /** Removes ports from whichever bridge holds them; absent ones are no error. */
-export async function unplugFromBridge(
-  ovs: OvsdbClient,
-  conf: NetConf,
-  veths: string[],
-): Promise<void> {
-  if (!veths.length) return;
-  const ms = conf.nbTimeoutSeconds * 1000;
-  const selects = veths.map((v) => ({
-    op: "select",
-    table: "Port",
-    where: [["name", "==", v]],
-    columns: ["_uuid"],
-  }));
-  const found = await ovs.transact(DB, selects, ms);
-  const uuids = found.flatMap((r) => (r.rows as { _uuid: unknown }[]).map((row) => row._uuid));
-  if (!uuids.length) return;
-  await ovs.transact(
+export function unplugFromBridge(ovs: OvsdbClient, conf: NetConf, veths: string[]): Promise<void> {
+  const parent = { table: "Bridge", column: "ports" };
+  return detachByName(
+    ovs,
     DB,
-    uuids.map((u) => ({
-      op: "mutate",
-      table: "Bridge",
-      where: [["ports", "includes", u]],
-      mutations: [["ports", "delete", u]],
-    })),
-    ms,
+    { table: "Port", names: veths },
+    parent,
+    conf.nbTimeoutSeconds * 1000,
   );
 }
 
 /** external_ids of the interfaces whose external_ids include all of `ids`. */
-export async function findInterfaces(
+export function findInterfaces(
   ovs: OvsdbClient,
   conf: NetConf,
   ids: Record<string, string>,
 ): Promise<Record<string, string>[]> {
-  const [r] = await ovs.transact(DB, [{
-    op: "select",
-    table: "Interface",
-    where: [["external_ids", "includes", ovsMap(ids)]],
-    columns: ["external_ids"],
-  }], conf.nbTimeoutSeconds * 1000);
-  return (r.rows as { external_ids: ["map", [string, string][]] }[]).map((row) =>
-    Object.fromEntries(row.external_ids[1])
-  );
+  return selectByExternalIds(ovs, DB, "Interface", ids, conf.nbTimeoutSeconds * 1000);
 }

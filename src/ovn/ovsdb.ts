@@ -211,6 +211,56 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => signal.removeEventListener("abort", onAbort));
 }
 
+/**
+ * Deletes rows of a non-root table by name: drops them from whichever rows of
+ * `parent` hold them in `column`, and the server garbage-collects them.
+ * Absent names are no error.
+ */
+export async function detachByName(
+  db: OvsdbClient,
+  dbName: string,
+  child: { table: string; names: string[] },
+  parent: { table: string; column: string },
+  timeoutMs: number,
+): Promise<void> {
+  if (!child.names.length) return;
+  const selects = child.names.map((name) => ({
+    op: "select",
+    table: child.table,
+    where: [["name", "==", name]],
+    columns: ["_uuid"],
+  }));
+  const found = await db.transact(dbName, selects, timeoutMs);
+  const uuids = found.flatMap((r) => (r.rows as { _uuid: unknown }[]).map((row) => row._uuid));
+  if (!uuids.length) return;
+  const mutations = uuids.map((u) => ({
+    op: "mutate",
+    table: parent.table,
+    where: [[parent.column, "includes", u]],
+    mutations: [[parent.column, "delete", u]],
+  }));
+  await db.transact(dbName, mutations, timeoutMs);
+}
+
+/** The external_ids of the rows whose external_ids include every entry of `ids`. */
+export async function selectByExternalIds(
+  db: OvsdbClient,
+  dbName: string,
+  table: string,
+  ids: Record<string, string>,
+  timeoutMs: number,
+): Promise<Record<string, string>[]> {
+  const [r] = await db.transact(dbName, [{
+    op: "select",
+    table,
+    where: [["external_ids", "includes", ovsMap(ids)]],
+    columns: ["external_ids"],
+  }], timeoutMs);
+  return (r.rows as { external_ids: ["map", [string, string][]] }[]).map((row) =>
+    Object.fromEntries(row.external_ids[1])
+  );
+}
+
 /** `["set", [...]]` or a single atom, as the protocol writes sets. */
 export function ovsSet(values: unknown[]): unknown {
   return values.length === 1 ? values[0] : ["set", values];
