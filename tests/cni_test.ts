@@ -3,6 +3,7 @@
  * agent calls it, with containers as bind-mounted network namespaces.
  */
 import assert from "node:assert/strict";
+import { hostVethName } from "../src/names.ts";
 import { CNI_VERSIONS } from "../src/version.ts";
 import {
   callPlugin,
@@ -234,6 +235,23 @@ Deno.test(
           const r = await mesosCni(h1, "ADD", "noswitch", n, { config });
           assert.equal(r.code, 1);
           assert.equal(r.json?.code, 100, r.stdout);
+          const links = await sb.execIn(n, ["ip", "-o", "link"]);
+          assert.doesNotMatch(links.stdout, /eth0/, "no interface left in the container");
+        },
+      },
+      {
+        name: "ADD with NB unreachable: code 11, no veth left",
+        run: async () => {
+          const n = await sb.addContainerNetns("nbdown");
+          const config = {
+            ...h1.config,
+            nbRemote: `unix:${sb.dir}/no-such.sock`,
+            nbTimeoutSeconds: 1,
+          };
+          const r = await mesosCni(h1, "ADD", "nbdown", n, { config });
+          assert.equal(r.json?.code, 11, r.stdout);
+          const veth = hostVethName("ovn", "nbdown", "eth0");
+          assert.ok(!(await pluginLinks(sb, h1.host)).includes(veth), `${veth} left behind`);
           const links = await sb.execIn(n, ["ip", "-o", "link"]);
           assert.doesNotMatch(links.stdout, /eth0/, "no interface left in the container");
         },
