@@ -28,6 +28,7 @@ export async function main(
     readStdin: () => Promise.resolve(readStdinSync()),
     writeStdout: (t: string) => writeAll(new TextEncoder().encode(t)),
   };
+  ensureSystemPath(env);
   if (env.CNI_COMMAND !== undefined) return runPlugin(pluginIo);
   const name = await invokedName(env);
   if (name === PLUGIN_TYPE) return runPlugin(pluginIo);
@@ -52,4 +53,15 @@ function readStdinSync(): string {
     at += c.length;
   }
   return new TextDecoder().decode(all);
+}
+
+/**
+ * Runtimes call plugins with their own PATH, which may lack the sbin
+ * directories where `ip` lives: add the standard ones at the end.
+ */
+function ensureSystemPath(env: Record<string, string | undefined>): void {
+  const dirs = (env.PATH ?? "").split(":").filter(Boolean);
+  const missing = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+    .filter((d) => !dirs.includes(d));
+  if (missing.length) Deno.env.set("PATH", [...dirs, ...missing].join(":"));
 }
