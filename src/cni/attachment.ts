@@ -57,10 +57,23 @@ export async function withAttachmentLock<T>(
       ok = true;
       return result;
     } finally {
-      if (remove(ok)) Deno.removeSync(path);
+      if (remove(ok)) removeQuietly(path);
       file.close();
     }
   }
+}
+
+/** {@link withAttachmentLock} for several attachments at once, always locked in the same order. */
+export function withAttachmentLocks<T>(
+  conf: NetConf,
+  plans: AttachmentPlan[],
+  fn: () => Promise<T>,
+  remove: (ok: boolean) => boolean = () => false,
+): Promise<T> {
+  const sorted = [...plans].sort((a, b) => a.veth.localeCompare(b.veth));
+  const lockFrom = (i: number): Promise<T> =>
+    i === sorted.length ? fn() : withAttachmentLock(conf, sorted[i], () => lockFrom(i + 1), remove);
+  return lockFrom(0);
 }
 
 function sameFile(path: string, file: Deno.FsFile): boolean {
@@ -75,9 +88,8 @@ function lockPath(conf: NetConf, plan: AttachmentPlan): string {
   return `${conf.runDir}/locks/${plan.veth}.lock`;
 }
 
-/** Removes the lock file of an attachment that is gone (GC's cleanup). */
-export function removeLockFile(conf: NetConf, plan: AttachmentPlan): void {
+function removeQuietly(path: string): void {
   try {
-    Deno.removeSync(lockPath(conf, plan));
+    Deno.removeSync(path);
   } catch { /* never made, or already gone */ }
 }

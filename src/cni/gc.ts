@@ -1,6 +1,6 @@
 /** CNI GC: removes this host's plugin-made attachments on this network that are no longer valid. */
 import * as names from "../names.ts";
-import { planAttachment, removeLockFile } from "./attachment.ts";
+import { planAttachment, withAttachmentLocks } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
 import { withDatabases } from "./databases.ts";
 import { deleteAttachment } from "./del.ts";
@@ -30,8 +30,8 @@ export function cmdGc(conf: NetConf): Promise<string[]> {
     const plans = [...stale].map((k) =>
       planAttachment(conf, ...(k.split("\n") as [string, string]))
     );
-    await deleteAttachment(conf, plans, dbs);
-    for (const p of plans) removeLockFile(conf, p);
+    // Under the attachments' locks, so that a DEL or ADD of one of them never runs underneath.
+    await withAttachmentLocks(conf, plans, () => deleteAttachment(conf, plans, dbs), () => true);
     return plans.map((p) => p.lsp);
   });
 }

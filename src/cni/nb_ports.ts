@@ -44,11 +44,10 @@ export interface NbPorts {
 const NB = "OVN_Northbound";
 const LSP = "Logical_Switch_Port";
 
-/** Connects to NB the fastest way the remote allows. */
+/** Connects to NB the fastest way the remote and the configuration allow. */
 export async function openNb(conf: NetConf): Promise<NbPorts> {
-  if (conf.nb.remote.split(",").some((r) => r.trim().startsWith("ssl:"))) {
-    return new NbctlPorts(conf);
-  }
+  const ssl = conf.nb.remote.split(",").some((r) => r.trim().startsWith("ssl:"));
+  if (ssl || conf.nbClient === "ovn-nbctl") return new NbctlPorts(conf);
   return new DirectNbPorts(
     conf,
     await OvsdbClient.connect(conf.nb.remote, conf.nbTimeoutSeconds * 1000),
@@ -60,6 +59,14 @@ function noAddress(conf: NetConf, plan: AttachmentPlan, got: string): CniError {
     CniCode.OvnFailure,
     `no address left on switch ${conf.logicalSwitch}`,
     `dynamic_addresses of ${plan.lsp} is "${got}"`,
+  );
+}
+
+function noAllocation(conf: NetConf, plan: AttachmentPlan): CniError {
+  return new CniError(
+    CniCode.TryAgainLater,
+    `no address was allocated to ${plan.lsp} within ${conf.nbTimeoutSeconds} s`,
+    `is ovn-northd running, and has switch ${conf.logicalSwitch} addresses left?`,
   );
 }
 
@@ -75,7 +82,7 @@ function bindTimeout(conf: NetConf, plan: AttachmentPlan): CniError {
 class DirectNbPorts implements NbPorts {
   #ms: number;
   constructor(readonly conf: NetConf, readonly db: OvsdbClient) {
-    this.#ms = conf.nbTimeoutSeconds * 1000;
+    this.#ms = Math.ceil(conf.nbTimeoutSeconds * 1000);
   }
 
   async allocate(plan: AttachmentPlan): Promise<PortAddress> {
@@ -132,7 +139,10 @@ class DirectNbPorts implements NbPorts {
         rows: [{ dynamic_addresses: ["set", []] }],
       },
       { op: "select", table: LSP, where, columns: ["dynamic_addresses"] },
-    ], this.#ms + 2000);
+    ], this.#ms + 2000).catch((e) => {
+      if (e instanceof OvsdbError && e.error === "timed out") throw noAllocation(this.conf, plan);
+      throw e;
+    });
     const rows = selected.rows as { dynamic_addresses: unknown }[];
     const text = String(setValues(rows[0]?.dynamic_addresses ?? ["set", []])[0] ?? "");
     const [mac, ip] = text.split(" ");
@@ -142,7 +152,7 @@ class DirectNbPorts implements NbPorts {
 
   async secureWhenUp(plan: AttachmentPlan, addr: PortAddress): Promise<void> {
     const where = [["name", "==", plan.lsp]];
-    const ms = this.conf.bindTimeoutSeconds * 1000;
+    const ms = Math.ceil(this.conf.bindTimeoutSeconds * 1000);
     try {
       await this.db.transact(NB, [
         {

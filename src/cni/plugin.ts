@@ -45,6 +45,7 @@ export async function runPlugin(io: PluginIo): Promise<number> {
     }
     conf = parseNetConf(stdin);
     cniVersion = conf.cniVersion;
+    requireVersion(args.command, conf.cniVersion);
     switch (args.command) {
       case "ADD": {
         const att = await cmdAdd(conf, args);
@@ -77,6 +78,21 @@ export async function runPlugin(io: PluginIo): Promise<number> {
       `${what}: error ${err.code}: ${err.message}${err.details ? ` (${err.details})` : ""}`,
     );
     return 1;
+  }
+}
+
+/** The first CNI version that has each command. */
+const SINCE: Partial<Record<string, string>> = { CHECK: "0.4.0", GC: "1.1.0", STATUS: "1.1.0" };
+
+/** CHECK, GC and STATUS do not exist in older versions: error code 1, as the spec's library does. */
+function requireVersion(command: string, cniVersion: string): void {
+  const since = SINCE[command];
+  const order = CNI_VERSIONS as readonly string[];
+  if (since && order.indexOf(cniVersion) < order.indexOf(since)) {
+    throw new CniError(
+      CniCode.IncompatibleVersion,
+      `${command} needs cniVersion ${since} or later, the configuration says ${cniVersion}`,
+    );
   }
 }
 

@@ -78,6 +78,7 @@ export class OvsdbClient {
   #nextId = 1;
   #pending = new Map<number, Pending>();
   #closed: Error | undefined;
+  #writing: Promise<void> = Promise.resolve();
   #encoder = new TextEncoder();
 
   private constructor(conn: Deno.Conn, readonly remote: string) {
@@ -137,15 +138,21 @@ export class OvsdbClient {
   }
 
   close(): void {
-    this.#closed ??= new OvsdbUnreachable("connection closed");
+    this.#fail(new OvsdbUnreachable("connection closed"));
     try {
       this.#conn.close();
     } catch { /* already closed */ }
   }
 
-  async #send(msg: unknown): Promise<void> {
+  /** Writes one message whole; messages never interleave, however many are sent at once. */
+  #send(msg: unknown): Promise<void> {
     const bytes = this.#encoder.encode(JSON.stringify(msg));
-    for (let n = 0; n < bytes.length;) n += await this.#conn.write(bytes.subarray(n));
+    const write = async () => {
+      for (let n = 0; n < bytes.length;) n += await this.#conn.write(bytes.subarray(n));
+    };
+    const sent = this.#writing.then(write, write);
+    this.#writing = sent.catch(() => {});
+    return sent;
   }
 
   #fail(e: Error): void {

@@ -76,3 +76,21 @@ Deno.test("OvsdbClient answers echo, matches replies by id, and times out", asyn
     await Deno.remove(path).catch(() => {});
   }
 });
+
+Deno.test("OvsdbClient.close() fails pending requests at once", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".sock" });
+  await Deno.remove(path);
+  const listener = Deno.listen({ transport: "unix", path });
+  const accepted = listener.accept();
+  const c = await OvsdbClient.connect(`unix:${path}`, 1000);
+  try {
+    const pending = c.request("list_dbs", [], 60_000);
+    c.close();
+    const err = await pending.catch((e) => e);
+    assert.ok(err instanceof OvsdbUnreachable, String(err));
+  } finally {
+    (await accepted).close();
+    listener.close();
+    await Deno.remove(path).catch(() => {});
+  }
+});
