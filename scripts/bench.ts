@@ -244,6 +244,23 @@ interface AddResult {
   err?: string;
 }
 
+/**
+ * One call's outcome: ok when it exited 0 and, when `address` is given (ADD),
+ * its JSON answer holds an address there.
+ */
+// deno-lint-ignore no-explicit-any
+function outcome(p: Proc, address?: (result: any) => unknown): AddResult {
+  let ip: string | undefined;
+  try {
+    const v = address?.(JSON.parse(p.stdout));
+    if (typeof v === "string") ip = v;
+  } catch { /* not JSON */ }
+  if (p.code === 0 && (!address || ip)) {
+    return ip ? { ok: true, ms: p.ms, ip } : { ok: true, ms: p.ms };
+  }
+  return { ok: false, ms: p.ms, err: `${p.stdout.trim()} ${p.stderr.trim()}`.slice(0, 600) };
+}
+
 function cniEnv(cmd: string, id: string, netns: string | undefined, cniPath: string) {
   const env: Record<string, string> = {
     CNI_COMMAND: cmd,
@@ -268,20 +285,12 @@ async function pluginAdd(c: Ctx, id: string, netns: string): Promise<AddResult> 
     cniEnv("ADD", id, netns, DIST),
     c.mesosConf,
   );
-  let ip: string | undefined;
-  try {
-    ip = JSON.parse(p.stdout)?.ip4?.ip;
-  } catch { /* not JSON */ }
-  return p.code === 0 && ip
-    ? { ok: true, ms: p.ms, ip }
-    : { ok: false, ms: p.ms, err: `${p.stdout.trim()} ${p.stderr.trim()}`.slice(0, 600) };
+  return outcome(p, (r) => r?.ip4?.ip);
 }
 
 async function pluginDel(c: Ctx, id: string, netns?: string): Promise<AddResult> {
   const p = await inNetns(c.hv1.netns, pluginArgv(), cniEnv("DEL", id, netns, DIST), c.mesosConf);
-  return p.code === 0
-    ? { ok: true, ms: p.ms }
-    : { ok: false, ms: p.ms, err: `${p.stdout.trim()} ${p.stderr.trim()}`.slice(0, 600) };
+  return outcome(p);
 }
 
 function floorNames(id: string) {
@@ -322,20 +331,12 @@ function floorDelArgv(c: Ctx, id: string, r = remotes(c)): string[] {
 
 async function floorAdd(c: Ctx, id: string, netns: string): Promise<AddResult> {
   const p = await inNetns(c.hv1.netns, floorAddArgv(c, id, netns));
-  let ip: string | undefined;
-  try {
-    ip = JSON.parse(p.stdout)?.ip4?.ip;
-  } catch { /* not JSON */ }
-  return p.code === 0 && ip
-    ? { ok: true, ms: p.ms, ip }
-    : { ok: false, ms: p.ms, err: `${p.stdout.trim()} ${p.stderr.trim()}`.slice(0, 600) };
+  return outcome(p, (r) => r?.ip4?.ip);
 }
 
 async function floorDel(c: Ctx, id: string): Promise<AddResult> {
   const p = await inNetns(c.hv1.netns, floorDelArgv(c, id));
-  return p.code === 0
-    ? { ok: true, ms: p.ms }
-    : { ok: false, ms: p.ms, err: `${p.stdout.trim()} ${p.stderr.trim()}`.slice(0, 600) };
+  return outcome(p);
 }
 
 async function bridgeAdd(c: Ctx, id: string, netns: string): Promise<AddResult> {
@@ -345,13 +346,7 @@ async function bridgeAdd(c: Ctx, id: string, netns: string): Promise<AddResult> 
     cniEnv("ADD", id, netns, CNI_BIN),
     c.bridgeConf,
   );
-  let ip: string | undefined;
-  try {
-    ip = JSON.parse(p.stdout)?.ips?.[0]?.address;
-  } catch { /* not JSON */ }
-  return p.code === 0 && ip
-    ? { ok: true, ms: p.ms, ip }
-    : { ok: false, ms: p.ms, err: `${p.stdout.trim()} ${p.stderr.trim()}`.slice(0, 600) };
+  return outcome(p, (r) => r?.ips?.[0]?.address);
 }
 
 async function bridgeDel(c: Ctx, id: string, netns: string): Promise<AddResult> {
@@ -361,9 +356,7 @@ async function bridgeDel(c: Ctx, id: string, netns: string): Promise<AddResult> 
     cniEnv("DEL", id, netns, CNI_BIN),
     c.bridgeConf,
   );
-  return p.code === 0
-    ? { ok: true, ms: p.ms }
-    : { ok: false, ms: p.ms, err: `${p.stdout.trim()} ${p.stderr.trim()}`.slice(0, 600) };
+  return outcome(p);
 }
 
 /** A container netns (bind-mounted file, as Mesos makes them), made once per key and reused. */

@@ -268,11 +268,6 @@ export async function selectByExternalIds(
   );
 }
 
-/** `["set", [...]]` or a single atom, as the protocol writes sets. */
-export function ovsSet(values: unknown[]): unknown {
-  return values.length === 1 ? values[0] : ["set", values];
-}
-
 /** `["map", [[k, v], ...]]`. */
 export function ovsMap(entries: Record<string, string>): unknown {
   return ["map", Object.entries(entries)];
