@@ -33,13 +33,24 @@ export function parseFlags(argv: string[], specs: FlagSpec[]): Flags {
   const flags: Flags = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    if (arg === "-h" && byName.has("help")) {
+      flags.help = true;
+      continue;
+    }
     if (!arg.startsWith("--") || arg === "--") {
       throw new UsageError(`unexpected argument "${arg}"`);
     }
     const eq = arg.indexOf("=");
-    const name = (eq < 0 ? arg.slice(2) : arg.slice(2, eq)).replaceAll("_", "-");
+    const typed = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    const name = typed.replaceAll("_", "-");
     const spec = byName.get(name);
-    if (!spec) throw new UsageError(`unknown option "--${name}"`);
+    if (!spec) {
+      const near = closest(name, [...byName.keys()]);
+      const spelled = near && typed.includes("_") ? near.replaceAll("-", "_") : near;
+      throw new UsageError(
+        `unknown option "--${typed}"${near ? ` (did you mean --${spelled}?)` : ""}`,
+      );
+    }
     if (!spec.value) {
       if (eq >= 0) throw new UsageError(`option "--${name}" takes no value`);
       flags[name] = true;
@@ -61,6 +72,55 @@ export function formatFlags(specs: FlagSpec[]): string {
   const left = specs.map((s) => `  --${s.name}${s.value ? `=${s.value}` : ""}`);
   const width = Math.max(...left.map((l) => l.length)) + 2;
   return specs.map((s, i) => left[i].padEnd(width) + s.help).join("\n");
+}
+
+/**
+ * Every one of `names` must be given; one error names all that are missing.
+ *
+ * @example
+ * ```ts
+ * import { requireFlags } from "./args.ts";
+ * try {
+ *   requireFlags({ a: "1" }, ["a", "b-c", "d"]);
+ *   throw new Error("not reached");
+ * } catch (e) {
+ *   if ((e as Error).message !== "--b_c and --d are required") throw e;
+ * }
+ * ```
+ */
+export function requireFlags(flags: Flags, names: string[]): void {
+  const missing = names.filter((n) => typeof flags[n] !== "string").map((n) =>
+    `--${n.replaceAll("-", "_")}`
+  );
+  if (missing.length === 1) throw new UsageError(`${missing[0]} is required`);
+  if (missing.length) {
+    throw new UsageError(
+      `${missing.slice(0, -1).join(", ")} and ${missing[missing.length - 1]} are required`,
+    );
+  }
+}
+
+/** The candidate within edit distance 2 of `name` (or a prefix match), if any. */
+function closest(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const c of candidates) {
+    const d = c.startsWith(name) && name.length >= 3 ? 1 : editDistance(name, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length];
 }
 
 /** A value flag that must be there; the error names it the way the how-to spells it. */

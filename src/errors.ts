@@ -45,3 +45,12 @@ export class UsageError extends Error {
 export class DriverError extends Error {
   override name = "DriverError";
 }
+
+/**
+ * The process is in a state it must not go on from (e.g. stuck in another
+ * network namespace): the entry answers and exits with {@link FatalError.exitCode}.
+ */
+export class FatalError extends Error {
+  override name = "FatalError";
+  readonly exitCode = 70;
+}

@@ -35,6 +35,16 @@ export const Ext = {
   version: "ovn-mesos/version",
   /** The join-switch address index of a gateway router. */
   joinIndex: "ovn-mesos/join-index",
+  /** On mesos-router: the cluster subnet, recorded by the first init that names it. */
+  clusterSubnet: "ovn-mesos/cluster-subnet",
+  /** On the host interface: the CNI configuration file node-init wrote. */
+  configFile: "ovn-mesos/config-file",
+  /** On the host interface: the plugin link node-init placed. */
+  pluginLink: "ovn-mesos/plugin-link",
+  /** On a gateway's OVS bridge: the physical interface it holds. */
+  physicalInterface: "ovn-mesos/interface",
+  /** On a gateway's OVS bridge: the interface's addresses before gateway-init took them (JSON). */
+  originalAddresses: "ovn-mesos/original-addresses",
 } as const;
 
 /** Values of the {@link Ext.role} key. */

@@ -1,8 +1,8 @@
 /** The overlay driver on a real OVN sandbox, run with the command lines operators use. */
 import assert from "node:assert/strict";
 import { run } from "../src/exec.ts";
-import { DRIVER, driver, driverOk, initCluster, nodeInitArgs } from "./helpers/cluster.ts";
-import { type Sandbox, type SandboxHost, withSandbox } from "./helpers/sandbox_fixture.ts";
+import { DRIVER, driver, driverOk, initCluster, nodeInitArgs } from "../testing/cluster.ts";
+import { type Sandbox, type SandboxHost, withSandbox } from "../testing/sandbox_fixture.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -38,14 +38,18 @@ Deno.test(
         await driverOk(sb, h2, masterArgs(1)),
         await driverOk(sb, h3, [...nodeInitArgs(sb, 2), `--plugins_dir=${sb.dir}/plugins`]),
       ];
-      assert.equal(
-        await Deno.realPath(`${sb.dir}/plugins/ovn-mesos-plugin`),
-        await Deno.realPath(DRIVER),
-      );
-      const viaPluginsDir = await sb.run(h3, [`${sb.dir}/plugins/ovn-mesos-plugin`], {
-        env: { CNI_COMMAND: "VERSION" },
-      });
-      assert.match(viaPluginsDir.stdout, /supportedVersions/);
+      // What node-init placed runs with only what the Mesos agent passes: PATH (without
+      // Deno on it) and CNI_*.
+      const placed = `${sb.dir}/plugins/ovn-mesos-plugin`;
+      assert.ok((await Deno.readTextFile(placed)).includes(await Deno.realPath(DRIVER)));
+      const viaPluginsDir = await sb.run(h3, [
+        "env",
+        "-i",
+        "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+        "CNI_COMMAND=VERSION",
+        placed,
+      ]);
+      assert.match(viaPluginsDir.stdout, /supportedVersions/, viaPluginsDir.stderr);
       assert.deepEqual(inits.map((i) => i.port), ["master", "hv2_master", "hv3_agent"]);
       const show = await sb.nbctl("show");
       assert.equal(show.match(/router .* \(mesos-router\)/g)?.length, 1, show);
@@ -62,10 +66,12 @@ Deno.test(
       assert.ok(await ping(sb, h3, inits[0].address), "hv3 -> hv1");
 
       const status = await driverOk(sb, h1, ["status"]) as unknown as {
-        hosts: { host: string; ports: { address: string; up: boolean; chassis?: string }[] }[];
+        hosts: { host: string; hostPorts: { address: string; up: boolean; chassis?: string }[] }[];
       };
       assert.deepEqual(
-        status.hosts.map((h) => [h.host, h.ports[0].address, h.ports[0].up, h.ports[0].chassis]),
+        status.hosts.map((
+          h,
+        ) => [h.host, h.hostPorts[0].address, h.hostPorts[0].up, h.hostPorts[0].chassis]),
         [
           ["hv1", inits[0].address, true, "hv1"],
           ["hv2", inits[1].address, true, "hv2"],
@@ -219,12 +225,12 @@ Deno.test(
         ],
         [
           [...node({}), "--db=unix:/nonexistent/nb.sock"],
-          /could not reach its database/,
+          /cannot reach the Northbound database/,
           1,
         ],
         [
           [...node({}), "--db=tcp:127.0.0.1:1", "--timeout=1"],
-          /could not reach its database: (did not answer in time|.*refused)/i,
+          /cannot reach the Northbound database.*(no answer within|refused)/i,
           1,
         ],
         [[...node({}), "--frobnicate"], /unknown option "--frobnicate"/, 2],
@@ -236,10 +242,10 @@ Deno.test(
           /inside the cluster subnet/,
           2,
         ],
-        [gateway({}), /interface eth9 does not exist/, 1],
+        [gateway({}), /--interface=eth9: no such interface/, 2],
         [
           ["plugin-init", "--db=unix:/nonexistent/nb.sock"],
-          /could not reach its database/,
+          /cannot reach the Northbound database/,
           1,
         ],
         [["node-remove", "--config_dir=rel"], /must be an absolute path/, 2],

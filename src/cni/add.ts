@@ -6,6 +6,7 @@ import type { NetConf } from "./config.ts";
 import { type Databases, withDatabases } from "./databases.ts";
 import { deleteAttachment } from "./del.ts";
 import type { CmdArgs } from "./env.ts";
+import { allocatePort, secureWhenUp } from "./nb_ports.ts";
 import { plugIntoBridge } from "./ovs_ports.ts";
 import { allDone } from "./all_done.ts";
 import { configureContainer, createVeth, deleteVeths, setTxChecksumming } from "./port.ts";
@@ -28,7 +29,7 @@ export async function cmdAdd(conf: NetConf, args: CmdArgs): Promise<Attachment> 
           return await attach(conf, args, plan, dbs, veth);
         } catch (e) {
           await veth.catch(() => {});
-          await deleteAttachment(conf, plan, dbs).catch(() => {});
+          await deleteAttachment(plan, dbs).catch(() => {});
           throw e;
         }
       });
@@ -53,8 +54,8 @@ async function attach(
   const prefix = parseCidr(conf.subnet)!.prefix;
   // Each step starts as soon as what it needs is there. The wait for the
   // binding (the long one) starts only once everything it depends on worked.
-  const addr = nb.allocate(plan);
-  const plugged = veth.then(() => plugIntoBridge(ovs, conf, plan));
+  const addr = allocatePort(nb, conf, plan);
+  const plugged = veth.then(() => plugIntoBridge(ovs, plan));
   const offload = veth.then(() => setTxChecksumming(conf, netns, args.ifname));
   const done = allDone([
     plugged,
@@ -62,7 +63,7 @@ async function attach(
     Promise.all([addr, veth]).then(([a]) =>
       configureContainer(conf, netns, args.ifname, a, prefix)
     ),
-    Promise.all([addr, plugged, offload]).then(([a]) => nb.secureWhenUp(plan, a)),
+    Promise.all([addr, plugged, offload]).then(([a]) => secureWhenUp(nb, conf, plan, a)),
   ]);
   // Every step settles before anything is rolled back.
   await allDone([addr, done]);

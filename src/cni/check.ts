@@ -1,11 +1,12 @@
 /** CNI CHECK: the logical port, its binding, and the container interface are as ADD made them. */
 import { CniCode, CniError } from "../errors.ts";
 import { ipJson } from "../net/ip.ts";
-import { nbctl } from "../ovn/nbctl.ts";
-import { parseSet, parseString } from "../ovn/ovsdb_value.ts";
-import { vsctl } from "../ovn/vsctl.ts";
+import * as lsp from "../ovn/nb/logical_switch_port.ts";
+import { selectInterface } from "../ovs/port.ts";
+import { atoms, entries } from "../ovsdb/ops.ts";
 import { planAttachment } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
+import { withDatabases } from "./databases.ts";
 import type { CmdArgs } from "./env.ts";
 
 interface IpAddr {
@@ -25,30 +26,27 @@ interface IpRoute {
 export async function cmdCheck(conf: NetConf, args: CmdArgs): Promise<void> {
   const plan = planAttachment(conf, args.containerId, args.ifname);
   const netns = args.netns!;
-  const [nb, ovs, links, routes] = await Promise.all([
-    nbctl(conf.nb, [
-      ["--if-exists", "get", "Logical_Switch_Port", plan.lsp, "dynamic_addresses"],
-      ["--if-exists", "get", "Logical_Switch_Port", plan.lsp, "port_security"],
-      ["--if-exists", "get", "Logical_Switch_Port", plan.lsp, "up"],
-    ], { timeoutSec: conf.nbTimeoutSeconds }),
-    vsctl([
-      ["--if-exists", "get", "Interface", plan.veth, "external_ids:iface-id"],
-      ["--if-exists", "get", "Interface", plan.veth, "external_ids:ovn-installed"],
-    ], { db: conf.ovsDb, timeoutSec: conf.nbTimeoutSeconds }),
+  const [[[port], [iface]], links, routes] = await Promise.all([
+    withDatabases(conf, ({ nb, ovs }) =>
+      Promise.all([
+        nb.read([lsp.selectPort(plan.lsp)]).then(([rows]) => rows),
+        ovs.read([selectInterface(plan.veth)]).then(([rows]) => rows),
+      ])),
     ipJson<IpAddr[]>(["addr", "show"], { netns }).catch(() => [] as IpAddr[]),
     ipJson<IpRoute[]>(["route", "show"], { netns }).catch(() => [] as IpRoute[]),
   ]);
   const problems: string[] = [];
-  const [mac, ip] = (parseString(nb[0]) ?? "").split(" ");
+  const { mac, ip } = lsp.dynamicAddress(port) ?? { mac: "", ip: "" };
   if (!mac) problems.push(`logical port ${plan.lsp} is missing or has no address`);
-  if (mac && !parseSet(nb[1]).includes(`${mac} ${ip}`)) {
+  if (mac && !atoms(port?.port_security).includes(`${mac} ${ip}`)) {
     problems.push(`port security of ${plan.lsp} is not "${mac} ${ip}"`);
   }
-  if (parseString(nb[2]) !== "true") problems.push(`logical port ${plan.lsp} is not up`);
-  if (parseString(ovs[0]) !== plan.lsp) {
+  if (!lsp.isUp(port)) problems.push(`logical port ${plan.lsp} is not up`);
+  const ifaceIds = entries(iface?.external_ids);
+  if (ifaceIds["iface-id"] !== plan.lsp) {
     problems.push(`OVS port ${plan.veth} is missing or does not carry ${plan.lsp}`);
   }
-  if (parseString(ovs[1]) !== "true") {
+  if (ifaceIds["ovn-installed"] !== "true") {
     problems.push(`OVS port ${plan.veth} is not installed by ovn-controller`);
   }
   const link = links.find((l) => l.ifname === args.ifname);

@@ -1,7 +1,7 @@
 /** The network configuration on stdin: parsed and checked once. */
 import { CniCode, CniError } from "../errors.ts";
 import { parseCidr, parseIpv4 } from "../net/cidr.ts";
-import type { NbConnection } from "../ovn/nbctl.ts";
+import { BadRemote, parseRemotes, type SslFiles, usesSsl } from "../ovsdb/remote.ts";
 import { CNI_VERSIONS } from "../version.ts";
 
 /** DNS settings handed back in results (Mesos writes them to resolv.conf). */
@@ -37,10 +37,8 @@ export interface ConfigFile {
   ovnRundir?: string;
   txChecksumOffload: boolean;
   bindTimeoutSeconds: number;
-  nbTimeoutSeconds?: number;
   logFile: string;
   runDir?: string;
-  nbClient?: "ovsdb" | "ovn-nbctl";
   dns?: Dns;
 }
 
@@ -59,18 +57,18 @@ export interface NetConf {
   mtu: number;
   /** This host's OVS system-id. */
   hostId: string;
-  nb: NbConnection;
-  /** The local OVS database socket; ovs-vsctl's default when absent. */
-  ovsDb?: string;
-  /** Where ovn-controller's control socket lives (for STATUS). */
-  ovnRundir?: string;
+  /** The Northbound database: one remote or a cluster's list, and the PKI files for ssl:. */
+  nb: { remote: string; ssl?: SslFiles };
+  /** The local OVS database: `ovsDb`, else the socket in $OVS_RUNDIR, else OVS's default. */
+  ovsDb: string;
+  /** Where ovn-controller's pidfile and control socket live (for STATUS). */
+  ovnRundir: string;
   bindTimeoutSeconds: number;
-  nbTimeoutSeconds: number;
+  /** Bounds each request to NB and to the local OVS (`dbTimeoutSeconds`, default 10). */
+  dbTimeoutSeconds: number;
   logFile?: string;
   /** Where per-attachment lock files go. */
   runDir: string;
-  /** How to reach NB: a direct OVSDB connection, or `ovn-nbctl` (always for ssl: remotes). */
-  nbClient: "ovsdb" | "ovn-nbctl";
   /** False on the userspace datapath, which cannot finish offloaded checksums from a veth. */
   txChecksumOffload: boolean;
   dns?: Dns;
@@ -83,8 +81,16 @@ export interface NetConf {
 /** The version a configuration without `cniVersion` speaks. */
 export const IMPLICIT_VERSION = "0.1.0";
 
-/** Parses stdin JSON into a configuration: code 6 for bad JSON, 7 for bad content, 1 for an unknown version. */
-export function parseNetConf(stdin: string, needsNetwork = true): NetConf {
+/**
+ * Parses stdin JSON into a configuration: code 6 for bad JSON, 7 for bad
+ * content, 1 for an unknown version. `env` supplies the defaults of the
+ * local paths (OVS_RUNDIR, OVN_RUNDIR) when the configuration has none.
+ */
+export function parseNetConf(
+  stdin: string,
+  needsNetwork = true,
+  env: Record<string, string | undefined> = {},
+): NetConf {
   let raw: unknown;
   try {
     raw = JSON.parse(stdin);
@@ -138,19 +144,13 @@ export function parseNetConf(stdin: string, needsNetwork = true): NetConf {
     clusterSubnet: str("clusterSubnet", false),
     mtu: num("mtu", 1400),
     hostId: str("hostId"),
-    nb: {
-      remote: str("nbRemote"),
-      privateKey: str("nbPrivateKey", false) || undefined,
-      certificate: str("nbCertificate", false) || undefined,
-      caCert: str("nbCaCert", false) || undefined,
-    },
-    ovsDb: str("ovsDb", false) || undefined,
-    ovnRundir: str("ovnRundir", false) || undefined,
+    nb: parseNb(str, problems),
+    ovsDb: str("ovsDb", false) || `unix:${env.OVS_RUNDIR ?? "/var/run/openvswitch"}/db.sock`,
+    ovnRundir: str("ovnRundir", false) || env.OVN_RUNDIR || "/var/run/ovn",
     bindTimeoutSeconds: num("bindTimeoutSeconds", 30),
-    nbTimeoutSeconds: num("nbTimeoutSeconds", 10),
+    dbTimeoutSeconds: num("dbTimeoutSeconds", 10),
     logFile: str("logFile", false) || undefined,
     runDir: str("runDir", false) || "/run/ovn-mesos",
-    nbClient: c.nbClient === "ovn-nbctl" ? "ovn-nbctl" : "ovsdb",
     txChecksumOffload: c.txChecksumOffload !== false,
     dns: c.dns as Dns | undefined,
     validAttachments: parseValidAttachments(c["cni.dev/valid-attachments"], problems),
@@ -163,9 +163,6 @@ export function parseNetConf(stdin: string, needsNetwork = true): NetConf {
   if (conf.gateway && parseIpv4(conf.gateway) === undefined) {
     problems.push(`"gateway" is not an IPv4 address`);
   }
-  if (c.nbClient !== undefined && c.nbClient !== "ovsdb" && c.nbClient !== "ovn-nbctl") {
-    problems.push(`"nbClient" must be "ovsdb" or "ovn-nbctl"`);
-  }
   if (conf.mtu < 576 || conf.mtu > 65535) problems.push(`"mtu" must be between 576 and 65535`);
   if (c.dns !== undefined && (typeof c.dns !== "object" || c.dns === null)) {
     problems.push(`"dns" must be an object`);
@@ -177,6 +174,30 @@ export function parseNetConf(stdin: string, needsNetwork = true): NetConf {
     );
   }
   return conf;
+}
+
+/** nbRemote (checked), and for ssl: remotes the three PKI files, which are then required. */
+function parseNb(
+  str: (key: string, required?: boolean) => string,
+  problems: string[],
+): NetConf["nb"] {
+  const remote = str("nbRemote");
+  if (!remote) return { remote };
+  try {
+    parseRemotes(remote);
+  } catch (e) {
+    if (!(e instanceof BadRemote)) throw e;
+    problems.push(`"nbRemote": ${e.message}`);
+  }
+  if (!usesSsl(remote)) return { remote };
+  return {
+    remote,
+    ssl: {
+      privateKey: str("nbPrivateKey", true),
+      certificate: str("nbCertificate", true),
+      caCert: str("nbCaCert", true),
+    },
+  };
 }
 
 function parseValidAttachments(v: unknown, problems: string[]): AttachmentRef[] | undefined {

@@ -21,12 +21,33 @@ Deno.test("parseNetConf() reads node-init's config with defaults, tolerating unk
   assert.equal(c.mtu, 1400);
   assert.equal(c.bindTimeoutSeconds, 30);
   assert.equal(c.txChecksumOffload, true);
-  assert.deepEqual(c.nb, {
-    remote: "tcp:10.0.0.1:6641",
-    privateKey: undefined,
-    certificate: undefined,
-    caCert: undefined,
+  assert.deepEqual(c.nb, { remote: "tcp:10.0.0.1:6641" });
+  assert.equal(c.ovsDb, "unix:/var/run/openvswitch/db.sock");
+  assert.equal(c.dbTimeoutSeconds, 10);
+});
+
+Deno.test("parseNetConf() takes local paths from the environment when the file has none", () => {
+  const c = parseNetConf(JSON.stringify(good), true, { OVS_RUNDIR: "/x", OVN_RUNDIR: "/y" });
+  assert.equal(c.ovsDb, "unix:/x/db.sock");
+  assert.equal(c.ovnRundir, "/y");
+});
+
+Deno.test("parseNetConf() needs the PKI files for an ssl: remote", () => {
+  const ssl = {
+    ...good,
+    nbRemote: "ssl:10.0.0.1:6641",
+    nbPrivateKey: "/k",
+    nbCertificate: "/c",
+    nbCaCert: "/ca",
+  };
+  assert.deepEqual(parseNetConf(JSON.stringify(ssl)).nb, {
+    remote: "ssl:10.0.0.1:6641",
+    ssl: { privateKey: "/k", certificate: "/c", caCert: "/ca" },
   });
+  assert.throws(
+    () => parseNetConf(JSON.stringify({ ...ssl, nbCaCert: undefined })),
+    /"nbCaCert" is missing/,
+  );
 });
 
 Deno.test("parseNetConf() treats a missing cniVersion as 0.1.0 (as Mesos sends it)", () => {
@@ -46,6 +67,11 @@ Deno.test("parseNetConf() rejects bad configurations with the spec's codes", () 
     [JSON.stringify({ ...good, mtu: "1400" }), 7, /"mtu" must be a positive number/],
     [JSON.stringify({ ...good, subnet: 5 }), 7, /"subnet" must be a string/],
     [JSON.stringify({ ...good, "cni.dev/valid-attachments": {} }), 7, /must be a list/],
+    [
+      JSON.stringify({ ...good, nbRemote: "tcp:x" }),
+      7,
+      /"nbRemote": "tcp:x" is not a database remote/,
+    ],
   ];
   for (const [text, code, msg] of rows) {
     assert.throws(

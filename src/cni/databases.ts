@@ -1,13 +1,29 @@
 /** The two databases an attachment lives in, opened together and always closed. */
-import type { OvsdbClient } from "../ovn/ovsdb.ts";
+import { Database } from "../ovsdb/client.ts";
 import type { NetConf } from "./config.ts";
-import { type NbPorts, openNb } from "./nb_ports.ts";
-import { openOvs } from "./ovs_ports.ts";
+
+export const NB = "OVN_Northbound";
+export const OVS = "Open_vSwitch";
 
 /** Northbound and the local Open vSwitch. */
 export interface Databases {
-  nb: NbPorts;
-  ovs: OvsdbClient;
+  nb: Database;
+  ovs: Database;
+}
+
+/** Opens NB (its leader, for a cluster). */
+export function openNb(conf: NetConf): Promise<Database> {
+  return Database.open(conf.nb.remote, NB, { timeoutMs: dbTimeoutMs(conf), ssl: conf.nb.ssl });
+}
+
+/** Opens the local Open vSwitch database. */
+export function openOvs(conf: NetConf): Promise<Database> {
+  return Database.open(conf.ovsDb, OVS, { timeoutMs: dbTimeoutMs(conf) });
+}
+
+/** How long one request to either database may take. */
+export function dbTimeoutMs(conf: NetConf): number {
+  return Math.ceil(conf.dbTimeoutSeconds * 1000);
 }
 
 /** Opens NB and the local OVS at once, runs `fn`, and closes both. */

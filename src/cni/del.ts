@@ -3,6 +3,7 @@ import { type AttachmentPlan, planAttachment, withAttachmentLock } from "./attac
 import type { NetConf } from "./config.ts";
 import { type Databases, withDatabases } from "./databases.ts";
 import type { CmdArgs } from "./env.ts";
+import { removePorts } from "./nb_ports.ts";
 import { unplugFromBridge } from "./ovs_ports.ts";
 import { deleteVeths } from "./port.ts";
 import { allDone } from "./all_done.ts";
@@ -17,7 +18,7 @@ export async function cmdDel(conf: NetConf, args: CmdArgs): Promise<void> {
     () =>
       allDone([
         deleteVeths([plan.veth]),
-        withDatabases(conf, (dbs) => removeFromDatabases(conf, [plan], dbs)),
+        withDatabases(conf, (dbs) => removeFromDatabases([plan], dbs)),
       ]),
     () => true,
   );
@@ -25,22 +26,17 @@ export async function cmdDel(conf: NetConf, args: CmdArgs): Promise<void> {
 
 /** Removes the logical ports, the OVS ports and the veth pairs of attachments, all at once. */
 export function deleteAttachment(
-  conf: NetConf,
   plans: AttachmentPlan | AttachmentPlan[],
   dbs: Databases,
 ): Promise<void> {
   const all = Array.isArray(plans) ? plans : [plans];
-  return allDone([deleteVeths(all.map((p) => p.veth)), removeFromDatabases(conf, all, dbs)]);
+  return allDone([deleteVeths(all.map((p) => p.veth)), removeFromDatabases(all, dbs)]);
 }
 
 /** Removes the attachments' logical ports and OVS ports; absent ones are no error. */
-function removeFromDatabases(
-  conf: NetConf,
-  plans: AttachmentPlan[],
-  { nb, ovs }: Databases,
-): Promise<void> {
+function removeFromDatabases(plans: AttachmentPlan[], { nb, ovs }: Databases): Promise<void> {
   return allDone([
-    nb.remove(plans.map((p) => p.lsp)),
-    unplugFromBridge(ovs, conf, plans.map((p) => p.veth)),
+    removePorts(nb, plans.map((p) => p.lsp)),
+    unplugFromBridge(ovs, plans.map((p) => p.veth)),
   ]);
 }

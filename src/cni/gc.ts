@@ -4,6 +4,7 @@ import { planAttachment, withAttachmentLocks } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
 import { withDatabases } from "./databases.ts";
 import { deleteAttachment } from "./del.ts";
+import { findPorts } from "./nb_ports.ts";
 import { findInterfaces } from "./ovs_ports.ts";
 
 /** Returns the logical port names it removed. */
@@ -16,8 +17,8 @@ export function cmdGc(conf: NetConf): Promise<string[]> {
   return withDatabases(conf, async (dbs) => {
     // What NB and this host's OVS hold: a half-done ADD may have left either alone.
     const [inNb, inOvs] = await Promise.all([
-      dbs.nb.find(mine),
-      findInterfaces(dbs.ovs, conf, mine),
+      findPorts(dbs.nb, mine),
+      findInterfaces(dbs.ovs, mine),
     ]);
     const valid = new Set(
       (conf.validAttachments ?? []).map((a) => `${a.containerId}\n${a.ifname}`),
@@ -31,7 +32,7 @@ export function cmdGc(conf: NetConf): Promise<string[]> {
       planAttachment(conf, ...(k.split("\n") as [string, string]))
     );
     // Under the attachments' locks, so that a DEL or ADD of one of them never runs underneath.
-    await withAttachmentLocks(conf, plans, () => deleteAttachment(conf, plans, dbs), () => true);
+    await withAttachmentLocks(conf, plans, () => deleteAttachment(plans, dbs), () => true);
     return plans.map((p) => p.lsp);
   });
 }

@@ -3,10 +3,9 @@
  * writes a result or an error JSON to stdout. Nothing here exits the process
  * or touches globals, so tests can drive it in-process.
  */
-import { CniCode, CniError } from "../errors.ts";
-import { ExecError } from "../exec.ts";
-import { isUnreachable } from "../ovn/ctl.ts";
-import { OvsdbError, OvsdbUnreachable } from "../ovn/ovsdb.ts";
+import { CniCode, CniError, FatalError } from "../errors.ts";
+import { ExecError, isTimeout } from "../exec.ts";
+import { OvsdbError, OvsdbUnreachable } from "../ovsdb/errors.ts";
 import { CNI_VERSIONS } from "../version.ts";
 import { cmdAdd } from "./add.ts";
 import { cmdCheck } from "./check.ts";
@@ -43,7 +42,7 @@ export async function runPlugin(io: PluginIo): Promise<number> {
       io.writeStdout(JSON.stringify({ cniVersion, supportedVersions: CNI_VERSIONS }) + "\n");
       return 0;
     }
-    conf = parseNetConf(stdin);
+    conf = parseNetConf(stdin, true, env);
     cniVersion = conf.cniVersion;
     requireVersion(args.command, conf.cniVersion);
     switch (args.command) {
@@ -77,7 +76,7 @@ export async function runPlugin(io: PluginIo): Promise<number> {
       conf?.logFile,
       `${what}: error ${err.code}: ${err.message}${err.details ? ` (${err.details})` : ""}`,
     );
-    return 1;
+    return e instanceof FatalError ? e.exitCode : 1;
   }
 }
 
@@ -110,7 +109,7 @@ function versionOf(stdin: string): string | undefined {
 /** Every failure leaves as a CniError: tools that time out ask to try again later. */
 export function toCniError(e: unknown): CniError {
   if (e instanceof CniError) return e;
-  if (isUnreachable(e) || e instanceof OvsdbUnreachable) {
+  if (isTimeout(e) || e instanceof OvsdbUnreachable) {
     return new CniError(
       CniCode.TryAgainLater,
       "OVN or OVS is unreachable or did not answer in time",

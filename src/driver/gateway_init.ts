@@ -4,7 +4,7 @@
  * outside through an external switch that holds the physical interface;
  * containers leave SNATed to the interface's address. Safe to run again.
  */
-import { type Flags, type FlagSpec, requiredFlag } from "../args.ts";
+import { type Flags, type FlagSpec, requiredFlag, requireFlags } from "../args.ts";
 import { DriverError, UsageError } from "../errors.ts";
 import {
   type Cidr,
@@ -12,20 +12,25 @@ import {
   formatCidr,
   formatIpv4,
   networkCidr,
-  networkOf,
   parseCidr,
   parseIpv4,
 } from "../net/cidr.ts";
 import { ipBatch, ipJson } from "../net/ip.ts";
 import * as names from "../names.ts";
-import { findCommand, nbctl } from "../ovn/nbctl.ts";
-import { externalIds, parseJsonTable, quote } from "../ovn/ovsdb_value.ts";
-import { vsctl } from "../ovn/vsctl.ts";
+import { NbPlan } from "../ovn/nb/plan.ts";
+import { NbSnapshot } from "../ovn/nb/snapshot.ts";
+import { applyToSwitch } from "../ovs/apply.ts";
+import * as bridge from "../ovs/bridge.ts";
+import { setExternalIds } from "../ovs/open_vswitch.ts";
+import * as port from "../ovs/port.ts";
+import { applyGuarded } from "../ovsdb/guarded.ts";
+import { type Op, rowUuid } from "../ovsdb/ops.ts";
 import { VERSION } from "../version.ts";
-import type { Outcome } from "./cli.ts";
-import type { Context } from "./context.ts";
+import { gatewayRouters, joinAddress, pickJoinIndex, planGatewayRemoval } from "./host_rows.ts";
+import { recordClusterSubnet } from "./node_init.ts";
+import type { Context, Outcome, Subcommand } from "./subcommand.ts";
 
-export const gatewayInitFlags: FlagSpec[] = [
+const flags: FlagSpec[] = [
   {
     name: "cluster-subnet",
     value: "CIDR",
@@ -54,6 +59,7 @@ export interface GatewayInitInput {
 
 /** Checks the flags without touching anything. */
 export function parseGatewayInit(flags: Flags): GatewayInitInput {
+  requireFlags(flags, ["cluster-subnet", "eth1-ip", "eth1-gw-ip"]);
   const need = (name: string) => requiredFlag(flags, name);
   const clusterSubnet = parseCidr(need("cluster-subnet"));
   if (!clusterSubnet) {
@@ -86,187 +92,267 @@ export function parseGatewayInit(flags: Flags): GatewayInitInput {
   return { clusterSubnet, externalIp, nextHop: formatIpv4(gw), iface };
 }
 
-/** The join-switch address of router number `index` (mesos-router is 1). */
-export function joinAddress(index: number): string {
-  const join = parseCidr(names.JOIN_SUBNET)!;
-  return `${formatIpv4(networkOf(join) + index)}/${join.prefix}`;
+/** An interface as `ip -json addr` shows it. */
+interface IpLink {
+  ifname: string;
+  operstate?: string;
+  addr_info?: { family: string; local: string; prefixlen: number }[];
 }
 
-/** The lowest join index (from 2) that no other gateway router holds. */
-export function pickJoinIndex(taken: Map<string, number>, router: string): number {
-  const mine = taken.get(router);
-  if (mine !== undefined) return mine;
-  const used = new Set(taken.values());
-  let i = 2;
-  while (used.has(i)) i++;
-  return i;
+/** Where the physical interface is now. */
+interface InterfaceState {
+  /** Already in our bridge (an earlier run moved it). */
+  moved: boolean;
+  /** Its IPv4 addresses now, to give back on node-remove. */
+  addresses: string[];
 }
 
-/** Runs gateway-init. */
+/** Runs gateway-init: checks, NB in one guarded transaction, then this host's OVS and kernel. */
 export async function gatewayInit(ctx: Context, flags: Flags): Promise<Outcome> {
   const input = parseGatewayInit(flags);
   const local = await ctx.localHost();
-  const nb = await ctx.nb();
   const host = local.systemId;
-  const gr = names.gatewayRouter(host);
-  const bridge = names.externalBridge(input.iface);
+  const mapped = (local.bridgeMappings ?? "").split(",").map((m) => m.trim())
+    .find((m) => m.startsWith(`${names.PHYSICAL_NETWORK}:`))?.split(":")[1];
+  if (mapped && mapped !== names.externalBridge(input.iface)) {
+    throw new DriverError(
+      `host ${host} already reaches the outside through OVS bridge ${mapped}; run node-remove first to use --interface=${input.iface}`,
+    );
+  }
+  const state = await checkInterface(ctx, input.iface);
+  const nb = await ctx.nb();
+  const portNames = [
+    names.joinToRouterPort(names.CLUSTER_ROUTER),
+    names.joinToRouterPort(names.gatewayRouter(host)),
+    names.externalToRouterPort(host),
+    names.localnetPort(host),
+  ];
+  const applied = await applyGuarded(
+    nb,
+    () => NbSnapshot.read(nb, portNames),
+    (snap) => planGatewayInit(snap, input, host),
+  );
+  const br = names.externalBridge(input.iface);
+  try {
+    await moveInterface(ctx, input.iface, br, state, local);
+  } catch (e) {
+    if (applied.created.includes(`router ${names.gatewayRouter(host)}`)) {
+      await applyGuarded(nb, () => NbSnapshot.read(nb, portNames), (snap) => {
+        const plan = new NbPlan(snap);
+        planGatewayRemoval(plan, host);
+        return { ops: plan.ops, done: () => undefined };
+      }).catch(() => {});
+    }
+    throw e;
+  }
+  const extIp = formatIpv4(input.externalIp.ip);
+  const snat = { from: networkCidr(input.clusterSubnet), to: extIp };
+  return {
+    text: [
+      `gateway router ${applied.router} on ${host}: join ${applied.join}, external ${
+        formatCidr(input.externalIp)
+      } via ${input.nextHop}`,
+      `SNAT ${snat.from} -> ${snat.to}; ${input.iface} is in OVS bridge ${br}`,
+    ].join("\n"),
+    json: {
+      host,
+      router: applied.router,
+      joinAddress: applied.join,
+      externalAddress: formatCidr(input.externalIp),
+      nextHop: input.nextHop,
+      snat,
+      interface: input.iface,
+      bridge: br,
+    },
+  };
+}
 
-  const [routerOut, gatewaysOut] = await nbctl(nb, [
-    ["--if-exists", "get", "Logical_Router", names.CLUSTER_ROUTER, "_uuid"],
-    findCommand("Logical_Router", ["name", "external_ids"], [
-      `external_ids:${quote(names.Ext.role)}=${quote("gateway-router")}`,
-    ]),
-  ], { timeoutSec: ctx.timeoutSec });
-  if (!routerOut.trim()) {
+/** The interface must exist, and be in no OVS bridge but ours. */
+async function checkInterface(ctx: Context, iface: string): Promise<InterfaceState> {
+  const ovs = await ctx.ovs();
+  const br = names.externalBridge(iface);
+  const [[p], bridges] = await ovs.read([port.selectPortByName(iface), bridge.selectBridge(br)]);
+  if (p) {
+    const [[holder]] = await ovs.read([{
+      op: "select",
+      table: bridge.TABLE,
+      where: [["ports", "includes", ["uuid", rowUuid(p)]]],
+      columns: ["name"],
+    }]);
+    if (holder?.name !== br || !bridges.length) {
+      throw new UsageError(
+        `--interface=${iface} is already a port of OVS bridge ${
+          holder?.name ?? "?"
+        }: name a physical interface`,
+      );
+    }
+    return { moved: true, addresses: [] };
+  }
+  const links = await ipJson<IpLink[]>(["addr", "show"]);
+  const link = links.find((l) => l.ifname === iface);
+  if (!link) throw new UsageError(`--interface=${iface}: no such interface on this host`);
+  return {
+    moved: false,
+    addresses: (link.addr_info ?? []).filter((a) => a.family === "inet").map((a) =>
+      `${a.local}/${a.prefixlen}`
+    ),
+  };
+}
+
+/** The NB plan: the join switch, this host's gateway router and external switch, routes, SNAT. */
+export function planGatewayInit(snap: NbSnapshot, input: GatewayInitInput, host: string) {
+  const cluster = snap.router(names.CLUSTER_ROUTER);
+  if (!cluster) {
     throw new DriverError(
       `logical router ${names.CLUSTER_ROUTER} does not exist: run plugin-init first`,
     );
   }
-  const taken = new Map(
-    parseJsonTable(gatewaysOut).map((r) => [
-      String(r.name),
-      Number((r.external_ids as Record<string, string>)[names.Ext.joinIndex]),
-    ]),
-  );
-  const index = pickJoinIndex(taken, gr);
-  if (index > 65534) throw new DriverError(`no join address left in ${names.JOIN_SUBNET}`);
-
-  // The physical interface: present as a link now, or already moved into OVS by an earlier run.
-  const [inOvs] = await vsctl([["--if-exists", "get", "Interface", input.iface, "name"]], {
-    timeoutSec: ctx.timeoutSec,
-  });
-  const alreadyMoved = inOvs.trim() !== "";
-  if (!alreadyMoved) {
-    const links = await ipJson<{ ifname: string }[]>(["link", "show"]);
-    if (!links.some((l) => l.ifname === input.iface)) {
+  const grName = names.gatewayRouter(host);
+  const extCidr = formatCidr(input.externalIp);
+  const extIp = formatIpv4(input.externalIp.ip);
+  const existing = snap.router(grName);
+  if (existing) {
+    const rtoe = snap.routerPort(names.routerToExternalPort(host));
+    const hop = snap.routesOf(existing).find((r) => r.ip_prefix === "0.0.0.0/0")?.nexthop;
+    const have = `--eth1_ip=${rtoe ? String(rtoe.networks) : "?"} --eth1_gw_ip=${hop ?? "?"}`;
+    if (have !== `--eth1_ip=${extCidr} --eth1_gw_ip=${input.nextHop}`) {
       throw new DriverError(
-        `interface ${input.iface} does not exist on this host (see --interface)`,
+        `host ${host} is already a gateway with ${have}; run node-remove first to change it`,
       );
     }
   }
-
+  const ops: Op[] = [...snap.guards(), ...recordClusterSubnet(cluster, input.clusterSubnet)];
+  const index = pickJoinIndex(gatewayRouters(snap), grName);
+  if (index > 65534) throw new DriverError(`no join address left in ${names.JOIN_SUBNET}`);
   const joinRtr = joinAddress(1);
   const joinGr = joinAddress(index);
-  const extIp = formatIpv4(input.externalIp.ip);
-  const ids = (role: names.Role, extra: Record<string, string> = {}) =>
-    externalIds({
-      [names.Ext.role]: role,
-      [names.Ext.host]: host,
-      [names.Ext.version]: VERSION,
-      ...extra,
-    });
-  const routerPort = (sw: string, lsp: string, lrp: string) => [
-    ["--may-exist", "lsp-add", sw, lsp],
-    [
-      "set",
-      "Logical_Switch_Port",
-      lsp,
-      "type=router",
-      "addresses=router",
-      `options:router-port=${quote(lrp)}`,
-    ],
-  ];
-  const rtojCluster = names.routerToJoinPort(names.CLUSTER_ROUTER);
-  const rtojGr = names.routerToJoinPort(gr);
-  const ext = names.externalSwitch(host);
-  const rtoe = names.routerToExternalPort(host);
-  const localnet = names.localnetPort(host);
-  await nbctl(nb, [
-    // The join switch and mesos-router's port on it (shared by every gateway).
-    ["--may-exist", "ls-add", names.JOIN_SWITCH],
-    [
-      "set",
-      "Logical_Switch",
-      names.JOIN_SWITCH,
-      ...externalIds({ [names.Ext.role]: "join-switch" }),
-    ],
-    [
-      "--may-exist",
-      "lrp-add",
-      names.CLUSTER_ROUTER,
-      rtojCluster,
-      names.routerMac(joinRtr.split("/")[0]),
-      joinRtr,
-    ],
-    ...routerPort(names.JOIN_SWITCH, names.joinToRouterPort(names.CLUSTER_ROUTER), rtojCluster),
-    // This host's gateway router, pinned to its chassis.
-    ["--may-exist", "lr-add", gr],
-    [
-      "set",
-      "Logical_Router",
-      gr,
-      `options:chassis=${quote(host)}`,
-      ...ids("gateway-router", { [names.Ext.joinIndex]: String(index) }),
-    ],
-    ["--may-exist", "lrp-add", gr, rtojGr, names.routerMac(joinGr.split("/")[0]), joinGr],
-    ...routerPort(names.JOIN_SWITCH, names.joinToRouterPort(gr), rtojGr),
-    // The external switch with the physical network behind its localnet port.
-    ["--may-exist", "ls-add", ext],
-    ["set", "Logical_Switch", ext, ...ids("external-switch")],
-    ["--may-exist", "lrp-add", gr, rtoe, names.routerMac(extIp), formatCidr(input.externalIp)],
-    ...routerPort(ext, names.externalToRouterPort(host), rtoe),
-    ["--may-exist", "lsp-add", ext, localnet],
-    [
-      "set",
-      "Logical_Switch_Port",
-      localnet,
-      "type=localnet",
-      "addresses=unknown",
-      `options:network_name=${quote(names.PHYSICAL_NETWORK)}`,
-    ],
-    // Routes: containers out through this gateway, replies back to mesos-router.
-    ["--may-exist", "lr-route-add", gr, networkCidr(input.clusterSubnet), joinRtr.split("/")[0]],
-    ["--may-exist", "lr-route-add", gr, "0.0.0.0/0", input.nextHop],
-    [
-      "--may-exist",
-      "--ecmp",
-      "lr-route-add",
-      names.CLUSTER_ROUTER,
-      "0.0.0.0/0",
-      joinGr.split("/")[0],
-    ],
-    ["--may-exist", "lr-nat-add", gr, "snat", extIp, networkCidr(input.clusterSubnet)],
-  ], { timeoutSec: ctx.timeoutSec });
+  const ids = (role: names.Role, extra: Record<string, string> = {}) => ({
+    [names.Ext.role]: role,
+    [names.Ext.host]: host,
+    [names.Ext.version]: VERSION,
+    ...extra,
+  });
+  const plan = new NbPlan(snap);
+  const clusterRef = { uuid: rowUuid(cluster) };
+  // The join switch and mesos-router's port on it (shared by every gateway).
+  const join = plan.ensureSwitch({
+    name: names.JOIN_SWITCH,
+    externalIds: { [names.Ext.role]: "join-switch", [names.Ext.version]: VERSION },
+  });
+  plan.link({
+    router: clusterRef,
+    switch: join,
+    routerPort: {
+      name: names.routerToJoinPort(names.CLUSTER_ROUTER),
+      mac: names.routerMac(joinRtr.split("/")[0]),
+      networks: [joinRtr],
+    },
+    switchPort: names.joinToRouterPort(names.CLUSTER_ROUTER),
+  });
+  // This host's gateway router, pinned to its chassis, on the join switch.
+  const gr = plan.ensureRouter({
+    name: grName,
+    options: { chassis: host },
+    externalIds: ids("gateway-router", { [names.Ext.joinIndex]: String(index) }),
+  });
+  plan.link({
+    router: gr,
+    switch: join,
+    routerPort: {
+      name: names.routerToJoinPort(grName),
+      mac: names.routerMac(joinGr.split("/")[0]),
+      networks: [joinGr],
+    },
+    switchPort: names.joinToRouterPort(grName),
+  });
+  // The external switch, with the physical network behind its localnet port.
+  const ext = plan.ensureSwitch({
+    name: names.externalSwitch(host),
+    externalIds: ids("external-switch"),
+  });
+  plan.link({
+    router: gr,
+    switch: ext,
+    routerPort: {
+      name: names.routerToExternalPort(host),
+      mac: names.routerMac(extIp),
+      networks: [extCidr],
+    },
+    switchPort: names.externalToRouterPort(host),
+  });
+  plan.ensureSwitchPort(ext, {
+    name: names.localnetPort(host),
+    type: "localnet",
+    addresses: ["unknown"],
+    options: { network_name: names.PHYSICAL_NETWORK },
+  });
+  // Routes: containers out through the gateways (ECMP), replies back to mesos-router.
+  plan.ensureRoute(gr, {
+    prefix: networkCidr(input.clusterSubnet),
+    nexthop: joinRtr.split("/")[0],
+  });
+  plan.ensureRoute(gr, { prefix: "0.0.0.0/0", nexthop: input.nextHop });
+  plan.ensureRoute(clusterRef, { prefix: "0.0.0.0/0", nexthop: joinGr.split("/")[0] });
+  plan.ensureNat(gr, {
+    type: "snat",
+    externalIp: extIp,
+    logicalIp: networkCidr(input.clusterSubnet),
+  });
+  return {
+    ops: [...ops, ...plan.ops],
+    done: () => ({ router: grName, join: joinGr, created: plan.created }),
+  };
+}
 
-  // Locally: the interface into its own OVS bridge, mapped to the physical network.
-  const mappings = mergeBridgeMapping(local.bridgeMappings, names.PHYSICAL_NETWORK, bridge);
-  await vsctl([
-    ["--may-exist", "add-br", bridge],
-    ...(local.datapathType
-      ? [["set", "Bridge", bridge, `datapath_type=${local.datapathType}`]]
-      : []),
-    ["--may-exist", "add-port", bridge, input.iface],
-    ["set", "Open_vSwitch", ".", `external_ids:ovn-bridge-mappings=${quote(mappings)}`],
-  ], { timeoutSec: ctx.timeoutSec });
-  if (!alreadyMoved) {
-    // The interface's address now belongs to the gateway router (operators are warned).
-    const cmds = [["addr", "flush", "dev", input.iface], ["link", "set", "dev", input.iface, "up"]];
-    if (local.datapathType === "netdev") {
-      cmds.push(["link", "set", "dev", input.iface, "arp", "off"]);
+/**
+ * The interface into its own OVS bridge, mapped to the physical network;
+ * its addresses (recorded on the bridge, to give back) now belong to the
+ * gateway router.
+ */
+async function moveInterface(
+  ctx: Context,
+  iface: string,
+  br: string,
+  state: InterfaceState,
+  local: { bridgeMappings?: string; datapathType?: string },
+): Promise<void> {
+  const ovs = await ctx.ovs();
+  const mappings = mergeBridgeMapping(local.bridgeMappings, names.PHYSICAL_NETWORK, br);
+  const ops: Op[] = [];
+  if (!state.moved) {
+    const [[existing]] = await ovs.read([bridge.selectBridge(br)]);
+    const record = {
+      [names.Ext.physicalInterface]: iface,
+      [names.Ext.originalAddresses]: JSON.stringify(state.addresses),
+    };
+    if (!existing) {
+      ops.push(
+        ...bridge.createBridge(br, { datapathType: local.datapathType, externalIds: record }, "br"),
+      );
+      ops.push(...port.addPort({ name: iface }, [["_uuid", "==", ["named-uuid", "br"]]], "phys"));
+    } else {
+      ops.push(
+        ...port.addPort({ name: iface }, bridge.bridgeWhere({ uuid: rowUuid(existing) }), "phys"),
+      );
     }
+  }
+  if (mappings !== local.bridgeMappings) {
+    ops.push(...setExternalIds({ "ovn-bridge-mappings": mappings }));
+  }
+  if (ops.length) {
+    try {
+      await applyToSwitch(ovs, ops);
+    } catch (e) {
+      throw new DriverError(
+        `cannot move --interface=${iface} into OVS bridge ${br}: ${(e as Error).message}`,
+      );
+    }
+  }
+  if (!state.moved) {
+    const cmds = [["addr", "flush", "dev", iface], ["link", "set", "dev", iface, "up"]];
+    if (local.datapathType === "netdev") cmds.push(["link", "set", "dev", iface, "arp", "off"]);
     await ipBatch(cmds);
   }
-  const facts = {
-    host,
-    router: gr,
-    joinAddress: joinGr,
-    externalAddress: formatCidr(input.externalIp),
-    nextHop: input.nextHop,
-    snat: `${networkCidr(input.clusterSubnet)} -> ${extIp}`,
-    interface: input.iface,
-    bridge,
-  };
-  return {
-    text: [
-      `gateway router ${gr} on ${host}: join ${joinGr}, external ${
-        formatCidr(input.externalIp)
-      } via ${input.nextHop}`,
-      `SNAT ${
-        networkCidr(input.clusterSubnet)
-      } -> ${extIp}; ${input.iface} is in OVS bridge ${bridge}`,
-    ].join("\n"),
-    json: facts,
-  };
 }
 
 /**
@@ -288,3 +374,10 @@ export function mergeBridgeMapping(
   );
   return [...kept, `${network}:${bridge}`].join(",");
 }
+
+export const gatewayInitCommand: Subcommand = {
+  name: "gateway-init",
+  summary: "make this host a gateway for South-North traffic",
+  flags,
+  run: gatewayInit,
+};

@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../errors.ts";
 import { formatIpv4, networkCidr } from "../net/cidr.ts";
-import {
-  joinAddress,
-  mergeBridgeMapping,
-  parseGatewayInit,
-  pickJoinIndex,
-} from "./gateway_init.ts";
+import { mergeBridgeMapping, parseGatewayInit } from "./gateway_init.ts";
+import { joinAddress, pickJoinIndex } from "./host_rows.ts";
 import { hostPortName, parseNodeInit } from "./node_init.ts";
 
 const node = {

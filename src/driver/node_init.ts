@@ -3,7 +3,7 @@
  * `mesos-router`, the host's own port on the overlay (the address Mesos
  * binds to), and the CNI configuration file. Safe to run again.
  */
-import { type Flags, type FlagSpec, requiredFlag } from "../args.ts";
+import { type Flags, type FlagSpec, requiredFlag, requireFlags } from "../args.ts";
 import { DriverError, UsageError } from "../errors.ts";
 import {
   broadcastOf,
@@ -17,18 +17,23 @@ import {
   parseCidr,
   parseIpv4,
 } from "../net/cidr.ts";
-import { ipBatch, ipJson } from "../net/ip.ts";
+import { ipJson } from "../net/ip.ts";
 import * as names from "../names.ts";
-import { findCommand, nbctl } from "../ovn/nbctl.ts";
-import { externalIds, parseJsonTable, parseMap, parseString, quote } from "../ovn/ovsdb_value.ts";
-import { vsctl } from "../ovn/vsctl.ts";
+import * as lsp from "../ovn/nb/logical_switch_port.ts";
+import { NbPlan } from "../ovn/nb/plan.ts";
+import { NbSnapshot } from "../ovn/nb/snapshot.ts";
+import { applyGuarded } from "../ovsdb/guarded.ts";
+import { isWaitTimeout } from "../ovsdb/errors.ts";
+import { entries, map, mutate, type Op, type Row, rowUuid } from "../ovsdb/ops.ts";
+import * as lr from "../ovn/nb/logical_router.ts";
 import { VERSION } from "../version.ts";
-import type { Outcome } from "./cli.ts";
 import type { ConfigFile } from "../cni/config.ts";
-import { writeCniConfig } from "./cni_config.ts";
-import type { Context, LocalHost } from "./context.ts";
+import { cniConfigPath, writeCniConfig } from "./cni_config.ts";
+import { removeHostInterface, setUpHostInterface } from "./host_interface.ts";
+import { hostPortNames, planHostRemoval } from "./host_rows.ts";
+import type { Context, LocalHost, Outcome, Subcommand } from "./subcommand.ts";
 
-export const nodeInitFlags: FlagSpec[] = [
+const flags: FlagSpec[] = [
   { name: "subnet", value: "CIDR", help: "this host's subnet, e.g. 172.16.1.0/24 (required)" },
   {
     name: "cluster-subnet",
@@ -99,6 +104,7 @@ export interface NodeInitInput {
 
 /** Checks the flags without touching anything; every problem is a UsageError. */
 export function parseNodeInit(flags: Flags): NodeInitInput {
+  requireFlags(flags, ["subnet", "cluster-subnet", "gateway", "config-dir"]);
   const need = (name: string) => requiredFlag(flags, name);
   const cidr = (k: string) => {
     const c = parseCidr(need(k));
@@ -142,6 +148,10 @@ export function parseNodeInit(flags: Flags): NodeInitInput {
   if (gateway.ip === networkOf(subnet) || gateway.ip === broadcastOf(subnet)) {
     throw new UsageError(`--gateway=${gwText} is the network or broadcast address of the subnet`);
   }
+  const logFile = (flags["log-file"] as string | undefined) ?? "/var/log/ovn-mesos-plugin.log";
+  if (!logFile.startsWith("/")) {
+    throw new UsageError(`--log_file=${logFile} must be an absolute path`);
+  }
   const configDir = need("config-dir");
   if (!configDir.startsWith("/")) {
     throw new UsageError(`--config_dir=${configDir} must be an absolute path`);
@@ -178,204 +188,269 @@ export function parseNodeInit(flags: Flags): NodeInitInput {
     master: flags.master === true,
     mtu,
     dnsNameservers: dns,
-    logFile: (flags["log-file"] as string | undefined) ?? "/var/log/ovn-mesos-plugin.log",
+    logFile,
     bindTimeout,
     runDir: flags["run-dir"] as string | undefined,
   };
 }
 
-/** A host switch as NB has it. */
-interface HostSwitchRow {
-  name: string;
-  host: string;
-  subnet: string;
+/** What the NB part of node-init decided. */
+interface NbOutcome {
+  port: string;
+  /** Rows this run made (empty on a re-run). */
+  created: string[];
 }
 
-/** Runs node-init. */
+/** Runs node-init: parse, check, then read, plan and apply NB; then this host; then the files. */
 export async function nodeInit(ctx: Context, flags: Flags): Promise<Outcome> {
   const input = parseNodeInit(flags);
-  await checkConfigDir(input.configDir);
+  await checkWritableDir(input.configDir, "config_dir");
+  if (input.pluginsDir) await checkWritableDir(input.pluginsDir, "plugins_dir");
   const local = await ctx.localHost();
-  const nb = await ctx.nb();
   const host = local.systemId;
-  const sw = names.hostSwitch(host);
-  const hostIdCond = `external_ids:${quote(names.Ext.host)}=${quote(host)}`;
+  const underlay = await underlayMtu(local);
+  if (input.mtu !== undefined && input.mtu > underlay - GENEVE_OVERHEAD) {
+    throw new UsageError(
+      `--mtu=${input.mtu} is more than the underlay's MTU ${underlay} less ${GENEVE_OVERHEAD} bytes of Geneve (${
+        underlay - GENEVE_OVERHEAD
+      })`,
+    );
+  }
+  const mtu = input.mtu ?? underlay - GENEVE_OVERHEAD;
+  const plugin = input.pluginsDir ? await pluginSource(input.pluginsDir, ctx.env) : undefined;
+  const nb = await ctx.nb();
+  const target = await ctx.nbTarget();
+  const portNames = [
+    names.agentPort(host),
+    names.MASTER_PORT,
+    names.extraMasterPort(host),
+    names.switchToRouterPort(host),
+    ...hostPortNames(host),
+  ];
+  const applied = await applyGuarded(
+    nb,
+    () => NbSnapshot.read(nb, portNames),
+    (snap) => planNodeInit(snap, input, host),
+  );
+  const configFile = cniConfigPath(input.configDir, input.network);
+  try {
+    const [, [row]] = await nb.read([
+      lsp.waitForDynamicAddress(applied.port, nb.timeoutMs),
+      lsp.selectPort(applied.port),
+    ], nb.timeoutMs + 2000).catch((e) => {
+      if (isWaitTimeout(e)) {
+        throw new DriverError(
+          `no address was allocated to ${applied.port}: is ovn-northd running?`,
+        );
+      }
+      throw e;
+    });
+    const addr = lsp.dynamicAddress(row);
+    if (!addr) {
+      throw new DriverError(`no address left on ${names.hostSwitch(host)} for ${applied.port}`);
+    }
+    const gatewayIp = formatIpv4(input.gateway.ip);
+    await setUpHostInterface(ctx, {
+      port: applied.port,
+      role: input.master ? "master-port" : "host-port",
+      host,
+      mac: addr.mac,
+      address: `${addr.ip}/${input.subnet.prefix}`,
+      mtu,
+      route: { dst: networkCidr(input.clusterSubnet), via: gatewayIp },
+      records: {
+        [names.Ext.configFile]: configFile,
+        ...(plugin ? { [names.Ext.pluginLink]: plugin.link } : {}),
+      },
+    });
+    const config: ConfigFile = {
+      cniVersion: "0.2.0",
+      name: input.network,
+      type: names.PLUGIN_TYPE,
+      logicalSwitch: names.hostSwitch(host),
+      subnet: networkCidr(input.subnet),
+      gateway: gatewayIp,
+      clusterSubnet: networkCidr(input.clusterSubnet),
+      mtu,
+      hostId: host,
+      nbRemote: target.remote,
+      ...(target.ssl
+        ? {
+          nbPrivateKey: target.ssl.privateKey,
+          nbCertificate: target.ssl.certificate,
+          nbCaCert: target.ssl.caCert,
+        }
+        : {}),
+      ...(local.ovsDb ? { ovsDb: local.ovsDb } : {}),
+      ...(local.ovnRundir ? { ovnRundir: local.ovnRundir } : {}),
+      txChecksumOffload: local.datapathType !== "netdev",
+      bindTimeoutSeconds: input.bindTimeout,
+      logFile: input.logFile,
+      ...(input.runDir ? { runDir: input.runDir } : {}),
+      ...(input.dnsNameservers ? { dns: { nameservers: input.dnsNameservers } } : {}),
+    };
+    await writeCniConfig(input.configDir, config).catch((e) => {
+      throw new DriverError(
+        `--config_dir=${input.configDir}: cannot write ${configFile}: ${e.message}`,
+      );
+    });
+    if (plugin) await placePlugin(plugin);
+    return report(input, host, applied.port, addr, mtu, configFile, plugin?.link);
+  } catch (e) {
+    // A host that was new is taken back to nothing; an existing one is left as it was.
+    if (applied.created.includes(`switch ${names.hostSwitch(host)}`)) {
+      await undoNewHost(ctx, host, portNames, configFile).catch(() => {});
+    }
+    throw e;
+  }
+}
 
-  // Read what NB has: the router, every host switch, and who holds "master".
-  const [routerOut, switchesOut, masterOut, myPortOut] = await nbctl(nb, [
-    ["--if-exists", "get", "Logical_Router", names.CLUSTER_ROUTER, "_uuid"],
-    findCommand("Logical_Switch", ["name", "external_ids", "other_config"], [
-      `external_ids:${quote(names.Ext.role)}=${quote("host-switch")}`,
-    ]),
-    ["--if-exists", "get", "Logical_Switch_Port", names.MASTER_PORT, "external_ids"],
-    findCommand("Logical_Switch_Port", ["name"], [
-      hostIdCond,
-      `external_ids:${quote(names.Ext.role)}=${quote(input.master ? "master-port" : "host-port")}`,
-    ]),
-  ], { timeoutSec: ctx.timeoutSec });
-  if (!routerOut.trim()) {
+/** The NB plan: checks against what other hosts have, then the switch, its router link, the host port. */
+export function planNodeInit(snap: NbSnapshot, input: NodeInitInput, host: string) {
+  const router = snap.router(names.CLUSTER_ROUTER);
+  if (!router) {
     throw new DriverError(
       `logical router ${names.CLUSTER_ROUTER} does not exist: run plugin-init first`,
     );
   }
-  const switches: HostSwitchRow[] = parseJsonTable(switchesOut).map((r) => ({
-    name: String(r.name),
-    host: (r.external_ids as Record<string, string>)[names.Ext.host] ?? "",
-    subnet: (r.other_config as Record<string, string>).subnet ?? "",
-  }));
+  const ops: Op[] = [...snap.guards(), ...recordClusterSubnet(router, input.clusterSubnet)];
   const subnetText = networkCidr(input.subnet);
-  for (const s of switches) {
-    const other = parseCidr(s.subnet);
-    if (s.host === host) {
-      if (s.subnet !== subnetText) {
+  for (const s of snap.withIds(snap.switches, { [names.Ext.role]: "host-switch" })) {
+    const ids = entries(s.external_ids);
+    const other = entries(s.other_config).subnet ?? "";
+    if (ids[names.Ext.host] === host) {
+      if (other !== subnetText) {
         throw new DriverError(
-          `host ${host} already has subnet ${s.subnet}; run node-remove first to change it to ${subnetText}`,
+          `host ${host} already has subnet ${other}; run node-remove first to change it to ${subnetText}`,
         );
       }
-    } else if (other && overlaps(other, input.subnet)) {
+    } else if (parseCidr(other) && overlaps(parseCidr(other)!, input.subnet)) {
       throw new DriverError(
-        `--subnet=${subnetText} overlaps ${s.subnet} of host ${s.host} (switch ${s.name})`,
+        `--subnet=${subnetText} overlaps ${other} of host ${
+          ids[names.Ext.host]
+        } (switch ${s.name})`,
       );
     }
   }
-  const myPort = parseJsonTable(myPortOut)[0]?.name as string | undefined;
-  const port = hostPortName(host, input.master, myPort, parseMap(masterOut)[names.Ext.host]);
-
-  const gatewayIp = formatIpv4(input.gateway.ip);
-  const rtos = names.routerToSwitchPort(host);
-  const stor = names.switchToRouterPort(host);
-  const ids = (role: names.Role) =>
-    externalIds({ [names.Ext.role]: role, [names.Ext.host]: host, [names.Ext.version]: VERSION });
-  await nbctl(nb, [
-    ["--may-exist", "ls-add", sw],
-    [
-      "set",
-      "Logical_Switch",
-      sw,
-      `other_config:subnet=${quote(subnetText)}`,
-      `other_config:exclude_ips=${quote(gatewayIp)}`,
-      ...ids("host-switch"),
-    ],
-    [
-      "--may-exist",
-      "lrp-add",
-      names.CLUSTER_ROUTER,
-      rtos,
-      names.routerMac(gatewayIp),
-      `${gatewayIp}/${input.subnet.prefix}`,
-    ],
-    ["set", "Logical_Router_Port", rtos, ...ids("host-switch")],
-    ["--may-exist", "lsp-add", sw, stor],
-    [
-      "set",
-      "Logical_Switch_Port",
-      stor,
-      "type=router",
-      "addresses=router",
-      `options:router-port=${quote(rtos)}`,
-      ...ids("host-switch"),
-    ],
-    ["--may-exist", "lsp-add", sw, port],
-    [
-      "set",
-      "Logical_Switch_Port",
-      port,
-      "addresses=dynamic",
-      ...ids(input.master ? "master-port" : "host-port"),
-    ],
-  ], { timeoutSec: ctx.timeoutSec });
-
-  // The host's own port: allocated by northd, plugged in as an internal interface.
-  const [, addrOut] = await nbctl(nb, [
-    ["wait-until", "Logical_Switch_Port", port, "dynamic_addresses!=[]"],
-    ["get", "Logical_Switch_Port", port, "dynamic_addresses"],
-  ], { timeoutSec: ctx.timeoutSec });
-  const [mac, ip] = (parseString(addrOut) ?? "").split(" ");
-  if (!mac || !ip) throw new DriverError(`no address left on ${sw} for ${port}`);
-  const mtu = input.mtu ?? await underlayMtu(local) - GENEVE_OVERHEAD;
-  await vsctl([
-    ["--may-exist", "add-port", names.INTEGRATION_BRIDGE, names.HOST_INTERFACE],
-    [
-      "set",
-      "Interface",
-      names.HOST_INTERFACE,
-      "type=internal",
-      ...externalIds({
-        "iface-id": port,
-        [names.Ext.role]: input.master ? "master-port" : "host-port",
-      }),
-    ],
-  ], { timeoutSec: ctx.timeoutSec });
-  await ipBatch([
-    ["link", "set", "dev", names.HOST_INTERFACE, "address", mac, "mtu", String(mtu), "up"],
-    ["addr", "replace", `${ip}/${input.subnet.prefix}`, "dev", names.HOST_INTERFACE],
-    [
-      "route",
-      "replace",
-      networkCidr(input.clusterSubnet),
-      "via",
-      gatewayIp,
-      "dev",
-      names.HOST_INTERFACE,
-    ],
-  ]);
-  try {
-    await nbctl(nb, [["wait-until", "Logical_Switch_Port", port, "up=true"]], {
-      timeoutSec: ctx.timeoutSec,
-    });
-  } catch {
+  const gatewayCidr = `${formatIpv4(input.gateway.ip)}/${input.subnet.prefix}`;
+  const rtos = snap.routerPort(names.routerToSwitchPort(host));
+  const rtosNetworks = rtos ? String(rtos.networks) : undefined;
+  if (rtos && rtosNetworks !== gatewayCidr) {
     throw new DriverError(
-      `host port ${port} was not bound within ${ctx.timeoutSec} s: is ovn-controller running and connected?`,
+      `host ${host} already has gateway ${rtosNetworks}; run node-remove first to change it to ${gatewayCidr}`,
     );
   }
-
-  const config: ConfigFile = {
-    cniVersion: "0.2.0",
-    name: input.network,
-    type: names.PLUGIN_TYPE,
-    logicalSwitch: sw,
-    subnet: subnetText,
-    gateway: gatewayIp,
-    clusterSubnet: networkCidr(input.clusterSubnet),
-    mtu,
-    hostId: host,
-    nbRemote: nb.remote,
-    ...(nb.remote.includes("ssl:")
-      ? { nbPrivateKey: nb.privateKey, nbCertificate: nb.certificate, nbCaCert: nb.caCert }
-      : {}),
-    ...(local.ovsDb ? { ovsDb: local.ovsDb } : {}),
-    ...(local.ovnRundir ? { ovnRundir: local.ovnRundir } : {}),
-    txChecksumOffload: local.datapathType !== "netdev",
-    bindTimeoutSeconds: input.bindTimeout,
-    logFile: input.logFile,
-    ...(input.runDir ? { runDir: input.runDir } : {}),
-    ...(input.dnsNameservers ? { dns: { nameservers: input.dnsNameservers } } : {}),
-  };
-  const configFile = await writeCniConfig(input.configDir, config);
-  const plugin = input.pluginsDir ? await placePlugin(input.pluginsDir, ctx.env) : undefined;
-
-  const facts = {
-    host,
+  const mine = snap.ports.filter((p) => {
+    const ids = entries(p.external_ids);
+    return ids[names.Ext.host] === host &&
+      (ids[names.Ext.role] === "host-port" || ids[names.Ext.role] === "master-port");
+  });
+  const role: names.Role = input.master ? "master-port" : "host-port";
+  const other = mine.find((p) => entries(p.external_ids)[names.Ext.role] !== role);
+  if (other) {
+    const was = role === "master-port" ? "an agent" : "a master";
+    throw new DriverError(
+      `host ${host} was initialised as ${was} (port ${other.name}); run node-remove first to change its role`,
+    );
+  }
+  const masterHolder = entries(snap.port(names.MASTER_PORT)?.external_ids)[names.Ext.host];
+  const port = hostPortName(host, input.master, mine[0]?.name as string | undefined, masterHolder);
+  const ids = (r: names.Role) => ({
+    [names.Ext.role]: r,
+    [names.Ext.host]: host,
+    [names.Ext.version]: VERSION,
+  });
+  const plan = new NbPlan(snap);
+  const sw = plan.ensureSwitch({
+    name: names.hostSwitch(host),
+    otherConfig: { subnet: subnetText, exclude_ips: formatIpv4(input.gateway.ip) },
+    externalIds: ids("host-switch"),
+  });
+  plan.link({
+    router: { uuid: rowUuid(router) },
     switch: sw,
-    subnet: subnetText,
-    gateway: gatewayIp,
-    port,
-    mac,
-    address: ip,
-    interface: names.HOST_INTERFACE,
-    mtu,
-    network: input.network,
-    configFile,
-    ...(plugin ? { plugin } : {}),
+    routerPort: {
+      name: names.routerToSwitchPort(host),
+      mac: names.routerMac(formatIpv4(input.gateway.ip)),
+      networks: [gatewayCidr],
+    },
+    switchPort: names.switchToRouterPort(host),
+    externalIds: ids("host-switch"),
+  });
+  plan.ensureSwitchPort(sw, { name: port, addresses: ["dynamic"], externalIds: ids(role) });
+  return {
+    ops: [...ops, ...plan.ops],
+    done: (): NbOutcome => ({ port, created: plan.created }),
   };
+}
+
+/**
+ * The cluster subnet is one fact, recorded on mesos-router by the first init
+ * that names it; a different one later is refused.
+ */
+export function recordClusterSubnet(router: Row, subnet: Cidr): Op[] {
+  const want = networkCidr(subnet);
+  const recorded = entries(router.external_ids)[names.Ext.clusterSubnet];
+  if (recorded === want) return [];
+  if (recorded !== undefined) {
+    throw new DriverError(
+      `--cluster_subnet=${want} disagrees with the cluster subnet ${recorded} recorded on ${names.CLUSTER_ROUTER}`,
+    );
+  }
+  return [
+    mutate(lr.TABLE, [["_uuid", "==", ["uuid", rowUuid(router)]]], [[
+      "external_ids",
+      "insert",
+      map({ [names.Ext.clusterSubnet]: want }),
+    ]]),
+  ];
+}
+
+/** Takes a host that this run made back to nothing (NB rows, the interface, the config file). */
+async function undoNewHost(ctx: Context, host: string, portNames: string[], configFile: string) {
+  const nb = await ctx.nb();
+  await applyGuarded(nb, () => NbSnapshot.read(nb, portNames), (snap) => {
+    const plan = new NbPlan(snap);
+    planHostRemoval(plan, host);
+    return { ops: plan.ops, done: () => undefined };
+  });
+  await removeHostInterface(ctx);
+  await Deno.remove(configFile).catch(() => {});
+}
+
+function report(
+  input: NodeInitInput,
+  host: string,
+  port: string,
+  addr: { mac: string; ip: string },
+  mtu: number,
+  configFile: string,
+  plugin: string | undefined,
+): Outcome {
+  const subnet = networkCidr(input.subnet);
+  const gateway = formatIpv4(input.gateway.ip);
+  const sw = names.hostSwitch(host);
   return {
     text: [
-      `host ${host}: switch ${sw} (${subnetText}) linked to ${names.CLUSTER_ROUTER} via ${gatewayIp}`,
-      `host port ${port}: ${ip} (${mac}) on interface ${names.HOST_INTERFACE}, MTU ${mtu}`,
+      `host ${host}: switch ${sw} (${subnet}) linked to ${names.CLUSTER_ROUTER} via ${gateway}`,
+      `host port ${port}: ${addr.ip} (${addr.mac}) on interface ${names.HOST_INTERFACE}, MTU ${mtu}`,
       `CNI network "${input.network}": ${configFile}`,
       ...(plugin ? [`plugin: ${plugin}`] : []),
     ].join("\n"),
-    json: facts,
+    json: {
+      host,
+      switch: sw,
+      subnet,
+      gateway,
+      port,
+      mac: addr.mac,
+      address: addr.ip,
+      interface: names.HOST_INTERFACE,
+      mtu,
+      network: input.network,
+      configFile,
+      ...(plugin ? { plugin } : {}),
+    },
   };
 }
 
@@ -406,35 +481,68 @@ async function underlayMtu(local: LocalHost): Promise<number> {
   return links.find((l) => l.addr_info.some((a) => a.local === local.encapIp))?.mtu ?? 1500;
 }
 
-/** Makes the config directory if needed and proves it is writable, before anything changes. */
-async function checkConfigDir(dir: string): Promise<void> {
+/** Makes a directory if needed and proves it is writable, before anything changes. */
+async function checkWritableDir(dir: string, flag: string): Promise<void> {
   try {
     await Deno.mkdir(dir, { recursive: true });
     const probe = `${dir}/.ovn-mesos-probe-${Deno.pid}`;
     await Deno.writeTextFile(probe, "");
     await Deno.remove(probe);
   } catch (e) {
-    throw new DriverError(
-      `--config_dir=${dir} is not a writable directory: ${(e as Error).message}`,
-    );
+    throw new DriverError(`--${flag}=${dir} is not a writable directory: ${(e as Error).message}`);
   }
 }
 
-/** Links `ovn-mesos-plugin` in `dir` to this executable. */
-async function placePlugin(dir: string, env: Record<string, string | undefined>): Promise<string> {
-  const self = env.OVN_MESOS_NAME ? await Deno.realPath(env.OVN_MESOS_NAME) : Deno.execPath();
-  if (self.endsWith("/deno")) {
-    throw new DriverError(
-      "--plugins_dir needs the built executable (dist/ovn-mesos), not `deno run`",
-    );
-  }
-  await Deno.mkdir(dir, { recursive: true });
-  const target = `${dir}/${names.PLUGIN_TYPE}`;
-  const current = await Deno.readLink(target).catch(() => undefined);
-  if (current !== self) {
-    const tmp = `${target}.tmp-${Deno.pid}`;
-    await Deno.symlink(self, tmp);
-    await Deno.rename(tmp, target);
-  }
-  return `${target} -> ${self}`;
+/** Where the plugin goes, what it runs, and the Deno that runs it (for the bundled form). */
+interface PluginLink {
+  link: string;
+  target: string;
+  deno?: string;
 }
+
+/** The executable to place in `dir` (checked before anything changes). */
+async function pluginSource(
+  dir: string,
+  env: Record<string, string | undefined>,
+): Promise<PluginLink> {
+  const runtime = Deno.execPath();
+  if (!env.OVN_MESOS_NAME) {
+    if (runtime.endsWith("/deno")) {
+      throw new UsageError(
+        "--plugins_dir needs the built executable (dist/ovn-mesos), not `deno run`",
+      );
+    }
+    return { link: `${dir}/${names.PLUGIN_TYPE}`, target: runtime }; // a compiled executable
+  }
+  const target = await Deno.realPath(env.OVN_MESOS_NAME);
+  return { link: `${dir}/${names.PLUGIN_TYPE}`, target, deno: runtime };
+}
+
+/**
+ * Places `ovn-mesos-plugin` in the plugins directory, atomically. A compiled
+ * executable is linked. The bundled form needs Deno, and the Mesos agent
+ * passes a plugin only PATH and CNI_* (no OVN_MESOS_DENO): so it gets a
+ * two-line launcher that names the Deno node-init itself runs under.
+ */
+async function placePlugin({ link, target, deno }: PluginLink): Promise<void> {
+  const tmp = `${link}.tmp-${Deno.pid}`;
+  if (!deno) {
+    if (await Deno.readLink(link).catch(() => undefined) === target) return;
+    await Deno.symlink(target, tmp);
+  } else {
+    const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+    const text = `#!/bin/sh\n# placed by ovn-mesos node-init\nOVN_MESOS_DENO=${q(deno)} exec ${
+      q(target)
+    } "$@"\n`;
+    if ((await Deno.readTextFile(link).catch(() => "")) === text) return;
+    await Deno.writeTextFile(tmp, text, { mode: 0o755 });
+  }
+  await Deno.rename(tmp, link);
+}
+
+export const nodeInitCommand: Subcommand = {
+  name: "node-init",
+  summary: "join this host to the overlay and write its CNI configuration",
+  flags,
+  run: nodeInit,
+};

@@ -1,105 +1,142 @@
-/** status: the cluster as the Northbound database sees it. */
+/** status: the cluster as NB (and, where it can be read, the Southbound database) sees it. */
 import * as names from "../names.ts";
-import { runCtl } from "../ovn/ctl.ts";
-import { findCommand, nbctl } from "../ovn/nbctl.ts";
-import { parseJsonTable, quote } from "../ovn/ovsdb_value.ts";
-import type { Context } from "./context.ts";
+import * as lsp from "../ovn/nb/logical_switch_port.ts";
+import { NbSnapshot } from "../ovn/nb/snapshot.ts";
+import { Database } from "../ovsdb/client.ts";
+import { byIds, entries, type Row, select } from "../ovsdb/ops.ts";
+import { usesSsl } from "../ovsdb/remote.ts";
+import type { Context, Outcome, Subcommand } from "./subcommand.ts";
+
+/** A logical port of a host: its own port or a container's. */
+export interface PortStatus {
+  name: string;
+  address?: string;
+  mac?: string;
+  up: boolean;
+  /** The chassis it is bound to, from the Southbound database when that can be read. */
+  chassis?: string;
+}
+
+export interface ContainerStatus extends PortStatus {
+  network: string;
+  containerId: string;
+  ifname: string;
+}
+
+export interface GatewayStatus {
+  router: string;
+  chassis: string;
+  externalAddress?: string;
+  nextHop?: string;
+  joinAddress?: string;
+  snat: { from: string; to: string }[];
+}
 
 /** One host as NB has it. */
 export interface HostStatus {
   host: string;
-  switch: string;
-  subnet: string;
-  ports: {
-    name: string;
-    role: string;
-    address?: string;
-    mac?: string;
-    up: boolean;
-    /** The chassis it is bound to, from the Southbound database when that can be read. */
-    chassis?: string;
-  }[];
-  containers: number;
-  gateway?: { router: string; chassis: string; externalAddress?: string };
+  /** "node" (node-init), "gateway" (gateway-init only), or "node+gateway". */
+  kind: string;
+  switch?: string;
+  subnet?: string;
+  hostPorts: (PortStatus & { role: string })[];
+  containers: ContainerStatus[];
+  gateway?: GatewayStatus;
 }
 
 /** The whole cluster. */
 export interface ClusterStatus {
   nb: string;
   router: boolean;
+  clusterSubnet?: string;
   hosts: HostStatus[];
+  healthy: boolean;
+  problems: string[];
 }
 
-const byRole = (role: names.Role) => `external_ids:${quote(names.Ext.role)}=${quote(role)}`;
-
-/** Reads the cluster from NB in one transaction. */
+/** Reads the cluster from NB in one transaction (and SB bindings, best effort). */
 export async function clusterStatus(ctx: Context): Promise<ClusterStatus> {
   const nb = await ctx.nb();
-  const portCols = ["name", "external_ids", "dynamic_addresses", "up"];
-  const [router, switches, hostPorts, masterPorts, containers, gateways, grPorts] = await nbctl(
-    nb,
-    [
-      ["--if-exists", "get", "Logical_Router", names.CLUSTER_ROUTER, "_uuid"],
-      findCommand("Logical_Switch", ["name", "external_ids", "other_config"], [
-        byRole("host-switch"),
-      ]),
-      findCommand("Logical_Switch_Port", portCols, [byRole("host-port")]),
-      findCommand("Logical_Switch_Port", portCols, [byRole("master-port")]),
-      findCommand("Logical_Switch_Port", ["external_ids"], [byRole("container-port")]),
-      findCommand("Logical_Router", ["name", "external_ids", "options"], [
-        byRole("gateway-router"),
-      ]),
-      findCommand("Logical_Router_Port", ["name", "networks"], []),
-    ],
-    { timeoutSec: ctx.timeoutSec },
-  );
-  const hostOf = (r: Record<string, unknown>) =>
-    (r.external_ids as Record<string, string>)[names.Ext.host];
-  const hosts = new Map<string, HostStatus>();
-  for (const s of parseJsonTable(switches)) {
-    const host = hostOf(s);
-    hosts.set(host, {
-      host,
-      switch: String(s.name),
-      subnet: (s.other_config as Record<string, string>).subnet ?? "",
-      ports: [],
-      containers: 0,
-    });
-  }
-  for (const p of [...parseJsonTable(hostPorts), ...parseJsonTable(masterPorts)]) {
-    const [mac, address] = (Array.isArray(p.dynamic_addresses) ? "" : String(p.dynamic_addresses))
-      .split(" ");
-    hosts.get(hostOf(p))?.ports.push({
-      name: String(p.name),
-      role: (p.external_ids as Record<string, string>)[names.Ext.role],
-      address,
-      mac,
-      up: p.up === true,
-    });
-  }
-  for (const c of parseJsonTable(containers)) {
-    const h = hosts.get(hostOf(c));
-    if (h) h.containers++;
-  }
-  const lrpNetworks = new Map(parseJsonTable(grPorts).map((p) => [String(p.name), p.networks]));
-  for (const g of parseJsonTable(gateways)) {
-    const host = hostOf(g);
-    const ext = lrpNetworks.get(names.routerToExternalPort(host));
-    const gw = {
-      router: String(g.name),
-      chassis: (g.options as Record<string, string>).chassis ?? "",
-      externalAddress: Array.isArray(ext) ? ext[0] : ext === undefined ? undefined : String(ext),
-    };
-    const h = hosts.get(host);
-    if (h) h.gateway = gw;
-    else hosts.set(host, { host, switch: "", subnet: "", ports: [], containers: 0, gateway: gw });
-  }
+  const snap = await NbSnapshot.read(nb);
+  const cols = ["name", "dynamic_addresses", "up", "external_ids"];
+  const [hostPorts, masterPorts, containers] = await nb.read([
+    select(lsp.TABLE, byIds({ [names.Ext.role]: "host-port" }), cols),
+    select(lsp.TABLE, byIds({ [names.Ext.role]: "master-port" }), cols),
+    select(lsp.TABLE, byIds({ [names.Ext.role]: "container-port" }), cols),
+  ]);
   const bound = await boundChassis(ctx);
-  for (const h of hosts.values()) for (const p of h.ports) p.chassis = bound.get(p.name);
+  const router = snap.router(names.CLUSTER_ROUTER);
+  const hosts = new Map<string, HostStatus>();
+  const hostOf = (r: Row) => entries(r.external_ids)[names.Ext.host] ?? "";
+  const entry = (host: string) => {
+    let h = hosts.get(host);
+    if (!h) hosts.set(host, h = { host, kind: "", hostPorts: [], containers: [] });
+    return h;
+  };
+  const portStatus = (p: Row): PortStatus => {
+    const a = lsp.dynamicAddress(p);
+    return {
+      name: String(p.name),
+      address: a?.ip,
+      mac: a?.mac,
+      up: lsp.isUp(p),
+      chassis: bound.get(String(p.name)),
+    };
+  };
+  for (const s of snap.withIds(snap.switches, { [names.Ext.role]: "host-switch" })) {
+    const h = entry(hostOf(s));
+    h.switch = String(s.name);
+    h.subnet = entries(s.other_config).subnet;
+  }
+  for (const p of [...hostPorts, ...masterPorts]) {
+    entry(hostOf(p)).hostPorts.push({
+      ...portStatus(p),
+      role: entries(p.external_ids)[names.Ext.role],
+    });
+  }
+  for (const c of containers) {
+    const ids = entries(c.external_ids);
+    entry(hostOf(c)).containers.push({
+      ...portStatus(c),
+      network: ids[names.Ext.network],
+      containerId: ids[names.Ext.containerId],
+      ifname: ids[names.Ext.ifname],
+    });
+  }
+  for (const g of snap.withIds(snap.routers, { [names.Ext.role]: "gateway-router" })) {
+    const host = hostOf(g);
+    const ext = snap.routerPort(names.routerToExternalPort(host));
+    const join = snap.routerPort(names.routerToJoinPort(String(g.name)));
+    entry(host).gateway = {
+      router: String(g.name),
+      chassis: entries(g.options).chassis ?? "",
+      externalAddress: ext ? String(ext.networks) : undefined,
+      joinAddress: join ? String(join.networks) : undefined,
+      nextHop: snap.routesOf(g).find((r) => r.ip_prefix === "0.0.0.0/0")?.nexthop as
+        | string
+        | undefined,
+      snat: snap.natsOf(g).filter((n) => n.type === "snat").map((n) => ({
+        from: String(n.logical_ip),
+        to: String(n.external_ip),
+      })),
+    };
+  }
+  const problems: string[] = [];
+  if (!router) problems.push(`router ${names.CLUSTER_ROUTER} is missing (run plugin-init)`);
+  for (const h of hosts.values()) {
+    h.kind = [h.switch ? "node" : "", h.gateway ? "gateway" : ""].filter(Boolean).join("+");
+    if (h.switch && !h.hostPorts.length) problems.push(`host ${h.host} has no host port`);
+    for (const p of [...h.hostPorts, ...h.containers]) {
+      if (!p.up) problems.push(`port ${p.name} of host ${h.host} is not bound`);
+    }
+  }
   return {
     nb: nb.remote,
-    router: router.trim() !== "",
+    router: router !== undefined,
+    clusterSubnet: router ? entries(router.external_ids)[names.Ext.clusterSubnet] : undefined,
     hosts: [...hosts.values()].sort((a, b) => a.host.localeCompare(b.host)),
+    healthy: problems.length === 0,
+    problems,
   };
 }
 
@@ -109,20 +146,26 @@ export async function clusterStatus(ctx: Context): Promise<ClusterStatus> {
  */
 async function boundChassis(ctx: Context): Promise<Map<string, string>> {
   const sb = (await ctx.local().catch(() => undefined))?.ovnRemote;
-  if (!sb || sb.includes("ssl:")) return new Map();
+  if (!sb || usesSsl(sb)) return new Map();
+  let db: Database | undefined;
   try {
-    const [bindings, chassis] = await runCtl("ovn-sbctl", [`--db=${sb}`], [
-      ["--columns=logical_port,chassis", "find", "Port_Binding", "chassis!=[]"],
-      ["--columns=_uuid,name", "list", "Chassis"],
-    ], Math.min(ctx.timeoutSec, 5));
-    const names = new Map(parseJsonTable(chassis).map((c) => [String(c._uuid), String(c.name)]));
+    db = await Database.open(sb, "OVN_Southbound", {
+      timeoutMs: Math.min(ctx.timeoutSec, 5) * 1000,
+    });
+    const [bindings, chassis] = await db.read([
+      select("Port_Binding", [["chassis", "!=", ["set", []]]], ["logical_port", "chassis"]),
+      select("Chassis", [], ["_uuid", "name"]),
+    ]);
+    const byUuid = new Map(chassis.map((c) => [(c._uuid as [string, string])[1], String(c.name)]));
     return new Map(
-      parseJsonTable(bindings).map((
+      bindings.map((
         b,
-      ) => [String(b.logical_port), names.get(String(b.chassis)) ?? ""]),
+      ) => [String(b.logical_port), byUuid.get((b.chassis as [string, string])[1]) ?? ""]),
     );
   } catch {
     return new Map();
+  } finally {
+    db?.close();
   }
 }
 
@@ -131,25 +174,51 @@ export function formatStatus(s: ClusterStatus): string {
   const lines = [
     `Northbound: ${s.nb}`,
     `router ${names.CLUSTER_ROUTER}: ${s.router ? "present" : "MISSING (run plugin-init)"}`,
+    `cluster subnet: ${s.clusterSubnet ?? "not recorded yet"}`,
   ];
+  const port = (p: PortStatus) =>
+    `${p.address ?? "-"} ${p.mac ?? "-"} ${
+      p.up ? `bound${p.chassis ? ` to ${p.chassis}` : ""}` : "NOT BOUND"
+    }`;
   for (const h of s.hosts) {
     lines.push(
-      `host ${h.host}: switch ${h.switch || "-"} ${h.subnet}, ${h.containers} container port(s)`,
+      h.switch
+        ? `host ${h.host} (${h.kind}): switch ${h.switch} ${
+          h.subnet ?? ""
+        }, ${h.containers.length} container(s)`
+        : `host ${h.host} (${h.kind}): no switch (gateway only)`,
     );
-    for (const p of h.ports) {
-      lines.push(
-        `  ${p.role} ${p.name}: ${p.address ?? "-"} ${p.mac ?? ""} ${
-          p.up ? `bound${p.chassis ? ` to chassis ${p.chassis}` : ""}` : "NOT bound"
-        }`,
-      );
+    for (const p of h.hostPorts) lines.push(`  ${p.role} ${p.name}: ${port(p)}`);
+    for (const c of h.containers) {
+      lines.push(`  container ${c.containerId} ${c.ifname} (${c.network}): ${port(c)}`);
     }
-    if (h.gateway) {
+    const g = h.gateway;
+    if (g) {
       lines.push(
-        `  gateway ${h.gateway.router} on chassis ${h.gateway.chassis}, external ${
-          h.gateway.externalAddress ?? "-"
+        `  gateway ${g.router} on chassis ${g.chassis}: external ${g.externalAddress ?? "-"} via ${
+          g.nextHop ?? "-"
+        }, join ${g.joinAddress ?? "-"}, SNAT ${
+          g.snat.map((n) => `${n.from} to ${n.to}`).join(", ") || "-"
         }`,
       );
     }
   }
+  lines.push(
+    s.healthy ? "healthy" : `NOT HEALTHY:\n${s.problems.map((p) => `  - ${p}`).join("\n")}`,
+  );
   return lines.join("\n");
 }
+
+export const statusCommand: Subcommand = {
+  name: "status",
+  summary: "show the cluster: hosts, their ports and containers, gateways; exit 1 unless healthy",
+  flags: [],
+  run: async (ctx): Promise<Outcome> => {
+    const s = await clusterStatus(ctx);
+    return {
+      text: formatStatus(s),
+      json: s as unknown as Record<string, unknown>,
+      failed: !s.healthy,
+    };
+  },
+};

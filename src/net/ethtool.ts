@@ -9,6 +9,8 @@
  * whose offloaded checksums it cannot complete.
  */
 
+import { FatalError } from "../errors.ts";
+
 const CLONE_NEWNET = 0x40000000;
 const O_RDONLY_CLOEXEC = 0o2000000;
 const AF_INET = 2;
@@ -42,9 +44,8 @@ export function disableTxChecksum(nsPath: string, ifname: string): void {
     }
     const sock = c.socket(AF_INET, SOCK_DGRAM, 0);
     if (c.setns(home, CLONE_NEWNET) !== 0) {
-      // Staying in the container's namespace would misplace everything after: stop here.
-      console.error(`ovn-mesos: cannot return to this host's network namespace`);
-      Deno.exit(70);
+      // Staying in the container's namespace would misplace everything after: the entry stops.
+      throw new FatalError(`cannot return to this host's network namespace from ${nsPath}`);
     }
     fds.push(sock);
     if (sock < 0) throw new Error(`cannot open a socket in ${nsPath}`);

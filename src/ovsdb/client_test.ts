@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { JsonStream, OvsdbClient, OvsdbUnreachable, setValues } from "./ovsdb.ts";
+import { Database } from "./client.ts";
+import { OvsdbUnreachable } from "./errors.ts";
+import { JsonStream } from "./json_stream.ts";
+import { atoms } from "./ops.ts";
+import { SocketTransport } from "./transport.ts";
 
 Deno.test("JsonStream splits concatenated JSON texts across chunk boundaries", () => {
   const s = new JsonStream();
@@ -20,21 +24,21 @@ Deno.test("JsonStream splits concatenated JSON texts across chunk boundaries", (
   }
 });
 
-Deno.test("setValues() reads sets and single atoms", () => {
-  assert.deepEqual(setValues(["set", []]), []);
-  assert.deepEqual(setValues("dynamic"), ["dynamic"]);
-  assert.deepEqual(setValues(["set", ["a", "b"]]), ["a", "b"]);
+Deno.test("atoms() reads sets and single atoms", () => {
+  assert.deepEqual(atoms(["set", []]), []);
+  assert.deepEqual(atoms("dynamic"), ["dynamic"]);
+  assert.deepEqual(atoms(["set", ["a", "b"]]), ["a", "b"]);
 });
 
-Deno.test("OvsdbClient.connect() names every remote it could not reach", async () => {
-  const err = await OvsdbClient.connect("unix:/nonexistent/a.sock,tcp:127.0.0.1:1", 1000).catch((
-    e,
-  ) => e);
+Deno.test("Database.open() names every member it could not reach", async () => {
+  const err = await Database.open("unix:/nonexistent/a.sock,tcp:127.0.0.1:1", "db", {
+    timeoutMs: 1000,
+  }).catch((e) => e);
   assert.ok(err instanceof OvsdbUnreachable);
   assert.match(err.message, /unix:\/nonexistent\/a\.sock: .*; tcp:127\.0\.0\.1:1: /);
 });
 
-Deno.test("OvsdbClient answers echo, matches replies by id, and times out", async () => {
+Deno.test("SocketTransport answers echo, matches replies by id, and times out", async () => {
   const path = await Deno.makeTempFile({ suffix: ".sock" });
   await Deno.remove(path);
   const listener = Deno.listen({ transport: "unix", path });
@@ -61,9 +65,12 @@ Deno.test("OvsdbClient answers echo, matches replies by id, and times out", asyn
     }
     return got;
   })();
-  const c = await OvsdbClient.connect(`unix:${path}`, 1000);
+  const c = await SocketTransport.connect({ kind: "unix", path }, 1000);
   try {
-    const [a, b] = await Promise.all([c.transact("db", [], 2000), c.transact("db", [], 2000)]);
+    const [a, b] = await Promise.all([
+      c.request("transact", ["db"], 2000) as Promise<{ count: number }[]>,
+      c.request("transact", ["db"], 2000) as Promise<{ count: number }[]>,
+    ]);
     assert.equal(a[0].count, 1);
     assert.equal(b[0].count, 2);
     const seen = await server;
@@ -77,12 +84,12 @@ Deno.test("OvsdbClient answers echo, matches replies by id, and times out", asyn
   }
 });
 
-Deno.test("OvsdbClient.close() fails pending requests at once", async () => {
+Deno.test("SocketTransport.close() fails pending requests at once", async () => {
   const path = await Deno.makeTempFile({ suffix: ".sock" });
   await Deno.remove(path);
   const listener = Deno.listen({ transport: "unix", path });
   const accepted = listener.accept();
-  const c = await OvsdbClient.connect(`unix:${path}`, 1000);
+  const c = await SocketTransport.connect({ kind: "unix", path }, 1000);
   try {
     const pending = c.request("list_dbs", [], 60_000);
     c.close();

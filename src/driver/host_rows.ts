@@ -1,0 +1,117 @@
+/**
+ * The NB rows that belong to one host, found in a snapshot: what node-remove
+ * removes and what a failed init undoes. Also the join-switch numbering
+ * that gateway routers share.
+ */
+import * as names from "../names.ts";
+import { formatIpv4, networkOf, parseCidr } from "../net/cidr.ts";
+import * as lr from "../ovn/nb/logical_router.ts";
+import * as ls from "../ovn/nb/logical_switch.ts";
+import type { NbPlan } from "../ovn/nb/plan.ts";
+import { type NbSnapshot, refs } from "../ovn/nb/snapshot.ts";
+import { entries, type Row, rowUuid } from "../ovsdb/ops.ts";
+
+/** The join-switch address of router number `index` (mesos-router is 1). */
+export function joinAddress(index: number): string {
+  const join = parseCidr(names.JOIN_SUBNET)!;
+  return `${formatIpv4(networkOf(join) + index)}/${join.prefix}`;
+}
+
+/** The lowest join index (from 2) that no other gateway router holds. */
+export function pickJoinIndex(taken: Map<string, number>, router: string): number {
+  const mine = taken.get(router);
+  if (mine !== undefined) return mine;
+  const used = new Set(taken.values());
+  let i = 2;
+  while (used.has(i)) i++;
+  return i;
+}
+
+/** The gateway routers as read: name to join index. */
+export function gatewayRouters(snap: NbSnapshot): Map<string, number> {
+  return new Map(
+    snap.withIds(snap.routers, { [names.Ext.role]: "gateway-router" }).map((r) => [
+      String(r.name),
+      Number(entries(r.external_ids)[names.Ext.joinIndex]),
+    ]),
+  );
+}
+
+/** Switch port names a host's removal needs to see in the snapshot. */
+export function hostPortNames(host: string): string[] {
+  return [names.joinToRouterPort(names.gatewayRouter(host))];
+}
+
+/** True when the snapshot holds anything of the host. */
+export function hostExists(snap: NbSnapshot, host: string): boolean {
+  return snap.switch(names.hostSwitch(host)) !== undefined ||
+    snap.router(names.gatewayRouter(host)) !== undefined;
+}
+
+/**
+ * Adds to `plan` the removal of the host's rows: its switch (with its ports),
+ * its port on mesos-router, and if it is a gateway its gateway router,
+ * external switch, join port and ECMP route; the join switch goes with the
+ * last gateway. Returns what it removes, for the report.
+ */
+export function planHostRemoval(plan: NbPlan, host: string): string[] {
+  return [...planSwitchRemoval(plan, host), ...planGatewayRemoval(plan, host)];
+}
+
+/** The removal of what node-init made in NB: the host switch and its router port. */
+export function planSwitchRemoval(plan: NbPlan, host: string): string[] {
+  const snap = plan.snap;
+  const removed: string[] = [];
+  for (const sw of snap.switches.filter((s) => s.name === names.hostSwitch(host))) {
+    plan.ops.push(ls.deleteSwitch(rowUuid(sw)));
+    removed.push(`switch ${sw.name}`);
+  }
+  const rtos = snap.routerPort(names.routerToSwitchPort(host));
+  if (rtos) {
+    plan.detach(lr.TABLE, "ports", [rowUuid(rtos)]);
+    removed.push(`router port ${rtos.name}`);
+  }
+  return removed;
+}
+
+/** The removal of what gateway-init made in NB (the join switch goes with the last gateway). */
+export function planGatewayRemoval(plan: NbPlan, host: string): string[] {
+  const snap = plan.snap;
+  const removed: string[] = [];
+  const cluster = snap.router(names.CLUSTER_ROUTER);
+  const grName = names.gatewayRouter(host);
+  const gr = snap.router(grName);
+  if (!gr) return removed;
+  const gateways = gatewayRouters(snap);
+  const index = gateways.get(grName);
+  plan.ops.push(lr.deleteRouter(rowUuid(gr)));
+  removed.push(`gateway router ${grName}`);
+  if (cluster && index !== undefined) {
+    const hop = joinAddress(index).split("/")[0];
+    const routes = snap.routesOf(cluster).filter((r) => r.nexthop === hop);
+    plan.detach(lr.TABLE, "static_routes", routes.map(rowUuid));
+  }
+  const ext = snap.switch(names.externalSwitch(host));
+  if (ext) {
+    plan.ops.push(ls.deleteSwitch(rowUuid(ext)));
+    removed.push(`switch ${ext.name}`);
+  }
+  const join = snap.switch(names.JOIN_SWITCH);
+  const lastGateway = [...gateways.keys()].every((g) => g === grName);
+  if (join && lastGateway) {
+    plan.ops.push(ls.deleteSwitch(rowUuid(join)));
+    const rtoj = snap.routerPort(names.routerToJoinPort(names.CLUSTER_ROUTER));
+    if (rtoj) plan.detach(lr.TABLE, "ports", [rowUuid(rtoj)]);
+    removed.push(`switch ${names.JOIN_SWITCH}`);
+  } else {
+    const jtor = snap.port(names.joinToRouterPort(grName));
+    if (jtor) plan.detach(ls.TABLE, "ports", [rowUuid(jtor)]);
+  }
+  return removed;
+}
+
+/** The router ports a router holds, as read. */
+export function portsOf(snap: NbSnapshot, router: Row): Row[] {
+  const held = new Set(refs(router.ports));
+  return snap.routerPorts.filter((p) => held.has(rowUuid(p)));
+}
