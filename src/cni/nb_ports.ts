@@ -61,8 +61,8 @@ async function readAddress(
   const ms = nb.timeoutMs;
   let rows;
   try {
-    [, rows] = await nb.read(
-      [lsp.waitForDynamicAddress(plan.lsp, ms), lsp.selectPort(plan.lsp, ["dynamic_addresses"])],
+    [, , rows] = await nb.read(
+      [...lsp.waitForDynamicAddress(plan.lsp, ms), lsp.selectPort(plan.lsp, ["dynamic_addresses"])],
       ms + 2000,
     );
   } catch (e) {

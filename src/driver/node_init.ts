@@ -234,8 +234,8 @@ export async function nodeInit(ctx: Context, flags: Flags): Promise<Outcome> {
   );
   const configFile = cniConfigPath(input.configDir, input.network);
   try {
-    const [, [row]] = await nb.read([
-      lsp.waitForDynamicAddress(applied.port, nb.timeoutMs),
+    const [, , [row]] = await nb.read([
+      ...lsp.waitForDynamicAddress(applied.port, nb.timeoutMs),
       lsp.selectPort(applied.port),
     ], nb.timeoutMs + 2000).catch((e) => {
       if (isWaitTimeout(e)) {

@@ -84,8 +84,11 @@ export class Database {
    */
   async transact(ops: Op[], timeoutMs = this.timeoutMs): Promise<OpResult[]> {
     if (!ops.length) return [];
-    const results = (await this.transport.request("transact", [this.name, ...ops], timeoutMs) ??
-      []) as (OpResult | null)[];
+    const results = (await this.transport.request("transact", [this.name, ...ops], timeoutMs)
+      .catch((e) => {
+        if (!(e instanceof OvsdbUnreachable) || e.message.startsWith("cannot reach")) throw e;
+        throw new OvsdbUnreachable(`cannot reach ${this.name}: ${e.message}`);
+      }) ?? []) as (OpResult | null)[];
     for (const [i, r] of results.entries()) {
       if (r && typeof r.error === "string") {
         const op = ops[i];

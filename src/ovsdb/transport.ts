@@ -171,7 +171,10 @@ export class ProcessTransport implements Transport {
     const why = r.stderr.trim().split("\n").pop() ?? `exit status ${r.code}`;
     const m = /transaction returned error: (.*)$/.exec(why);
     if (m) throw replyError(m[1]);
-    throw new OvsdbUnreachable(`${this.remote}: ${why || formatArgv(argv.slice(0, 2))}`);
+    const hint = /Protocol error|certificate|SSL/i.test(r.stderr)
+      ? " (do the CA certificate, private key and certificate match the server's?)"
+      : "";
+    throw new OvsdbUnreachable(`${this.remote}: ${why || formatArgv(argv.slice(0, 2))}${hint}`);
   }
 
   close(): void {}

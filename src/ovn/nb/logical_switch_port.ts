@@ -67,11 +67,25 @@ export function updatePort(id: string, p: PortSpec): Op {
   return update(TABLE, byUuid(id), portRow(p));
 }
 
-/** Waits until northd has given the port an address (or `timeoutMs` passes). */
-export function waitForDynamicAddress(name: string, timeoutMs: number): Op {
-  return waitUntil(TABLE, [eq("name", name)], ["dynamic_addresses"], "!=", [{
-    dynamic_addresses: set([]),
-  }], timeoutMs);
+/**
+ * Waits until the port exists and northd has given it an address (or
+ * `timeoutMs` passes). The first wait matters: a "!=" wait on no rows at all
+ * is met at once, and a server that has not seen the insert yet (another
+ * connection, a relay, a follower) has no rows.
+ */
+export function waitForDynamicAddress(name: string, timeoutMs: number): Op[] {
+  const where = [eq("name", name)];
+  return [
+    waitUntil(TABLE, where, ["name"], "==", [{ name }], timeoutMs),
+    waitUntil(
+      TABLE,
+      where,
+      ["dynamic_addresses"],
+      "!=",
+      [{ dynamic_addresses: set([]) }],
+      timeoutMs,
+    ),
+  ];
 }
 
 /** Waits until ovn-controller has bound the port (`up`, as northd reports it). */
