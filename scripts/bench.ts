@@ -1,6 +1,6 @@
 /**
  * scripts/bench: how fast is ovn-mesos-plugin, against what could be done at all, on a real
- * OVN sandbox (scripts/sandbox.ts)?
+ * OVN sandbox (testing/sandbox.ts)?
  *
  *   scripts/bench [--quick] [--json]
  *
@@ -22,7 +22,7 @@
  * end (the sandbox's own teardown, plus checks that no netns, process or dir is left).
  */
 import { parseArgs } from "node:util";
-import { type Sandbox, type SandboxHost, withSandbox } from "./sandbox.ts";
+import { type Sandbox, type SandboxHost, withSandbox } from "../testing/sandbox.ts";
 import * as names from "../src/names.ts";
 import { VERSION } from "../src/version.ts";
 

@@ -15,8 +15,8 @@ import {
   pings,
   pluginLinks,
   pluginPorts,
-} from "../tests/helpers/cluster.ts";
-import { type Sandbox, withSandbox } from "./sandbox.ts";
+} from "../testing/cluster.ts";
+import { type Sandbox, withSandbox } from "../testing/sandbox.ts";
 
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
 const step = (s: string) => console.log(`\n${bold("==>")} ${s}`);

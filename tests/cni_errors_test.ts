@@ -1,7 +1,7 @@
 /** Bad input to the plugin: CNI error JSON with the right code, never a stack trace. No OVN needed. */
 import assert from "node:assert/strict";
 import { run } from "../src/exec.ts";
-import { PLUGIN } from "./helpers/cluster.ts";
+import { PLUGIN } from "../testing/cluster.ts";
 
 const good = {
   cniVersion: "1.0.0",

@@ -15,8 +15,8 @@ import {
   pings,
   pluginLinks,
   pluginPorts,
-} from "./helpers/cluster.ts";
-import { type Sandbox, withSandbox } from "./helpers/sandbox_fixture.ts";
+} from "../testing/cluster.ts";
+import { type Sandbox, withSandbox } from "../testing/sandbox_fixture.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

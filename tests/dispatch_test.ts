@@ -1,7 +1,7 @@
 /** The built program chooses plugin or driver by its name, CNI_COMMAND, or the `cni` subcommand. */
 import assert from "node:assert/strict";
 import { run } from "../src/exec.ts";
-import { DIST, DRIVER, PLUGIN } from "./helpers/cluster.ts";
+import { DIST, DRIVER, PLUGIN } from "../testing/cluster.ts";
 
 const MAIN = `${DIST}ovn-mesos`;
 const PATH = Deno.env.get("PATH")!;

@@ -31,7 +31,7 @@ import {
   type Sandbox,
   type SandboxHost,
   withSandbox,
-} from "./helpers/sandbox_fixture.ts";
+} from "../testing/sandbox_fixture.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const SYS_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

@@ -1,5 +1,5 @@
 /**
- * Tests of the OVN sandbox itself (scripts/sandbox.ts): real ovsdb-server / ovs-vswitchd /
+ * Tests of the OVN sandbox itself (testing/sandbox.ts): real ovsdb-server / ovs-vswitchd /
  * ovn-northd / ovn-controller daemons in network namespaces.  Needs root.
  */
 import assert from "node:assert/strict";
@@ -10,7 +10,7 @@ import {
   gcStale,
   Sandbox,
   withSandbox,
-} from "./helpers/sandbox_fixture.ts";
+} from "../testing/sandbox_fixture.ts";
 
 // Addresses only ever exist inside namespaces that these tests create (TEST-NET ranges).
 const SUBNET = "192.0.2.0/24";
@@ -218,7 +218,7 @@ Deno.test("sandbox: cleanup after failures", async (t) => {
     const name = `sbc${crypto.getRandomValues(new Uint8Array(2)).join("").slice(0, 5)}`;
     const cli = async (...args: string[]) => {
       const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", new URL("../scripts/sandbox.ts", import.meta.url).pathname, ...args],
+        args: ["run", "-A", new URL("../testing/sandbox.ts", import.meta.url).pathname, ...args],
         stdin: "null",
       }).output();
       const d = new TextDecoder();

@@ -4,10 +4,10 @@
  * the Mesos agent (its environment, its injected args, no cniVersion).
  */
 import assert from "node:assert/strict";
-import { run } from "../../src/exec.ts";
-import type { RunResult, Sandbox, SandboxHost } from "./sandbox_fixture.ts";
+import { run, runOk } from "./run.ts";
+import type { RunResult, Sandbox, SandboxHost } from "./sandbox.ts";
 
-export const DIST = new URL("../../dist/", import.meta.url).pathname;
+export const DIST = new URL("../dist/", import.meta.url).pathname;
 export const DRIVER = `${DIST}ovn-mesos-overlay-driver`;
 export const PLUGIN = `${DIST}ovn-mesos-plugin`;
 const PATH = Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin";
@@ -80,7 +80,6 @@ export async function callPlugin(
   const vars = Object.entries({ PATH, ...env }).map(([k, v]) => `${k}=${v}`);
   const r = await run(["ip", "netns", "exec", host.netns, "env", "-i", ...vars, PLUGIN], {
     stdin,
-    allowFailure: true,
     timeoutMs: 60_000,
   });
   let json: Record<string, unknown> | undefined;
@@ -145,8 +144,8 @@ export async function pluginPorts(sb: Sandbox): Promise<string[]> {
 /** The plugin's OVS ports and veths (names start with "ovm") on a host. */
 export async function pluginLinks(sb: Sandbox, host: SandboxHost): Promise<string[]> {
   const ports = (await sb.vsctl(host, "list-ports", "br-int")).split("\n");
-  const links = await run(["ip", "-n", host.netns, "-o", "link", "show"]);
-  const veths = links.stdout.split("\n").map((l) => l.split(":")[1]?.trim().split("@")[0] ?? "");
+  const links = await runOk(["ip", "-n", host.netns, "-o", "link", "show"]);
+  const veths = links.split("\n").map((l) => l.split(":")[1]?.trim().split("@")[0] ?? "");
   return [...ports, ...veths].filter((n) => n.startsWith("ovm")).sort();
 }
 

@@ -1,22 +1,16 @@
 /**
- * Test helpers around the real OVN sandbox (scripts/sandbox.ts).
+ * Test helpers around the real OVN sandbox (testing/sandbox.ts).
  *
- *   import { assertNoLeaks, withSandbox } from "./helpers/sandbox_fixture.ts";
+ *   import { assertNoLeaks, withSandbox } from "../testing/sandbox_fixture.ts";
  *   Deno.test("…", async () => {
  *     await withSandbox({ hosts: 2 }, async (sb) => { … });   // always torn down
  *   });
  */
 import assert from "node:assert/strict";
-import { findLeftovers, gcStale, Sandbox, withSandbox } from "../../scripts/sandbox.ts";
+import { findLeftovers, gcStale, Sandbox, withSandbox } from "./sandbox.ts";
 
 export { findLeftovers, gcStale, Sandbox, withSandbox };
-export type {
-  Leftovers,
-  RunOptions,
-  RunResult,
-  SandboxHost,
-  SandboxOptions,
-} from "../../scripts/sandbox.ts";
+export type { Leftovers, RunOptions, RunResult, SandboxHost, SandboxOptions } from "./sandbox.ts";
 
 /** Assert that a (torn down) sandbox left nothing behind: no daemons, netns, mounts, dir. */
 export async function assertNoLeaks(sb: Sandbox | { name: string; dir: string }): Promise<void> {

@@ -2,25 +2,30 @@
  * A real, local OVN sandbox: OVN central (NB + SB ovsdb-server, ovn-northd) and N simulated
  * hypervisors ("hosts"), each in its own network namespace with its own ovsdb-server,
  * ovs-vswitchd (userspace datapath) and ovn-controller, joined by a Geneve underlay that
- * lives in a namespace of its own.  Follows shared/reference/ovn-sandbox-recipe.sh.
+ * lives in a namespace of its own.  Follows shared/reference/ovn-sandbox-recipe.sh.  Test
+ * support (tests/, scripts/demo.ts and scripts/bench/ use it); also usable by hand.
  *
  * Library:
  *   const sb = await Sandbox.up({ hosts: 2 });  ...  await sb.down();
  *   await withSandbox({}, async (sb) => { ... });
  *
  * CLI:
- *   deno run -A scripts/sandbox.ts up [--hosts N] [--name NAME] [--dir DIR]
- *   deno run -A scripts/sandbox.ts env NAME HOST
- *   deno run -A scripts/sandbox.ts status NAME
- *   deno run -A scripts/sandbox.ts down NAME
+ *   deno run -A testing/sandbox.ts up [--hosts N] [--name NAME] [--dir DIR]
+ *   deno run -A testing/sandbox.ts env NAME HOST
+ *   deno run -A testing/sandbox.ts status NAME
+ *   deno run -A testing/sandbox.ts down NAME
+ *   deno run -A testing/sandbox.ts gc
  *
- * Every namespace it makes is named `${name}-…`; every daemon writes a pidfile under the
+ * Processes run through testing/run.ts (dax).  Every namespace it makes is named `${name}-…`; every daemon writes a pidfile under the
  * sandbox dir and is stopped by that pid (never by process name).  What is started is
  * recorded (in memory and in `<dir>/sandbox.json`) *before* it is started, so down() can
  * undo a partial up(), and a separate process can tear a sandbox down by name.
  */
 import { $ } from "dax";
 import { parseArgs } from "node:util";
+import { DEFAULT_PATH, run, runOk, type RunResult } from "./run.ts";
+
+export type { RunResult };
 
 export interface SandboxHost {
   /** e.g. "hv1": also the OVS system-id, the hostname and the chassis name */
@@ -55,13 +60,6 @@ export interface RunOptions {
   cleanEnv?: boolean;
 }
 
-export interface RunResult {
-  /** exit code; 128+N when killed by signal N (e.g. 137 after a timeout) */
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 export interface Leftovers {
   /** live daemons of this sandbox (from pidfiles, and any process naming the sandbox dir) */
   pids: number[];
@@ -86,93 +84,17 @@ const DAEMON_COMMS = new Set(["ovsdb-server", "ovs-vswitchd", "ovn-controller", 
 const OVN_NB_SCHEMA = "/usr/share/ovn/ovn-nb.ovsschema";
 const OVN_SB_SCHEMA = "/usr/share/ovn/ovn-sb.ovsschema";
 const OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // ------------------------------------------------------------------ process helpers
 
-/** Absolute path of a program (searches PATH and the sbin dirs), so clearEnv spawns work. */
-const whichCache = new Map<string, string>();
-function which(prog: string): string {
-  if (prog.includes("/")) return prog;
-  const hit = whichCache.get(prog);
-  if (hit) return hit;
-  const dirs = [...(Deno.env.get("PATH") ?? "").split(":"), ...DEFAULT_PATH.split(":")];
-  for (const d of dirs) {
-    if (!d) continue;
-    try {
-      const st = Deno.statSync(`${d}/${prog}`);
-      if (st.isFile && st.mode !== null && (st.mode & 0o111) !== 0) {
-        whichCache.set(prog, `${d}/${prog}`);
-        return `${d}/${prog}`;
-      }
-    } catch { /* not here */ }
-  }
-  return prog;
-}
-
-interface ExecOptions {
-  env?: Record<string, string>;
-  clearEnv?: boolean;
-  stdin?: string;
-  timeoutMs?: number;
-}
-
-const SIGNUM: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
-
-/** Run argv; never throws for a non-zero exit (does throw if the program cannot be spawned). */
-async function exec(argv: string[], opts: ExecOptions = {}): Promise<RunResult> {
-  const child = new Deno.Command(which(argv[0]), {
-    args: argv.slice(1),
-    env: opts.env,
-    clearEnv: opts.clearEnv ?? false,
-    stdin: opts.stdin !== undefined ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  if (opts.timeoutMs !== undefined) {
-    timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-    }, opts.timeoutMs);
-  }
-  try {
-    if (opts.stdin !== undefined) {
-      const w = child.stdin.getWriter();
-      try {
-        await w.write(new TextEncoder().encode(opts.stdin));
-        await w.close();
-      } catch { /* child did not read its stdin */ }
-    }
-    const out = await child.output();
-    let code = out.code;
-    if (out.signal) code = code > 128 ? code : 128 + (SIGNUM[out.signal] ?? 0);
-    const dec = new TextDecoder();
-    return { code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
-}
-
-/** Run argv; throw (with the command and its stderr) on a non-zero exit.  Returns stdout. */
-async function sh(argv: string[], opts: ExecOptions = {}): Promise<string> {
-  const r = await exec(argv, { timeoutMs: 60_000, ...opts });
-  if (r.code !== 0) {
-    const msg = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-5).join("\n");
-    throw new Error(`command failed (exit ${r.code}): ${argv.join(" ")}${msg ? `\n${msg}` : ""}`);
-  }
-  return r.stdout;
-}
-
 /** `ip -n NS ARGS…` (throws on failure) */
 function ipn(ns: string, ...args: string[]): Promise<string> {
-  return sh(["ip", "-n", ns, ...args]);
+  return runOk(["ip", "-n", ns, ...args]);
 }
 
 /** `ip netns exec NS ARGV…` (throws on failure) */
 function nsx(ns: string, ...argv: string[]): Promise<string> {
-  return sh(["ip", "netns", "exec", ns, ...argv]);
+  return runOk(["ip", "netns", "exec", ns, ...argv]);
 }
 
 const NO_IPV6 = ["net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"];
@@ -423,7 +345,7 @@ export class Sandbox {
       if (opts.name !== undefined || opts.baseDir !== undefined || attempt > 20) {
         throw new Error(
           `sandbox ${name} already exists (dir ${dir}${clash.length ? `, netns ${clash}` : ""}); ` +
-            `tear it down first: deno run -A scripts/sandbox.ts down ${name}`,
+            `tear it down first: deno run -A testing/sandbox.ts down ${name}`,
         );
       }
     }
@@ -514,7 +436,7 @@ export class Sandbox {
     if (!ns.startsWith(`${this.name}-`)) throw new Error(`netns ${ns} outside sandbox prefix`);
     this.#state.netns.push(ns);
     this.#save();
-    await sh(["ip", "netns", "add", ns]);
+    await runOk(["ip", "netns", "add", ns]);
     await ipn(ns, "link", "set", "lo", "up");
   }
 
@@ -539,7 +461,7 @@ export class Sandbox {
     ];
     // A host's daemons get host.env, so their control sockets land in the host dir under
     // the default names (ovs-vswitchd.PID.ctl …) where ovs-appctl/ovn-appctl look.
-    await sh(full, { timeoutMs: 30_000, env: host?.env });
+    await runOk(full, { timeoutMs: 30_000, env: host?.env });
     const pid = readPid(pidfile);
     if (pid === null) throw new Error(`${comm} started but wrote no pidfile ${pidfile}`);
     rec.pid = pid;
@@ -564,8 +486,8 @@ export class Sandbox {
     const c = `${this.dir}/central`;
     await Deno.mkdir(c);
     await settleAll([
-      sh(["ovsdb-tool", "create", `${c}/ovnnb_db.db`, OVN_NB_SCHEMA]),
-      sh(["ovsdb-tool", "create", `${c}/ovnsb_db.db`, OVN_SB_SCHEMA]),
+      runOk(["ovsdb-tool", "create", `${c}/ovnnb_db.db`, OVN_NB_SCHEMA]),
+      runOk(["ovsdb-tool", "create", `${c}/ovnsb_db.db`, OVN_SB_SCHEMA]),
     ]);
     // ptcp:0 = a free port picked by the kernel, so sandboxes never collide; read it back
     // from the log ("listening on port N").
@@ -610,7 +532,7 @@ export class Sandbox {
     }`;
     const env = h.env;
     const vsctl = (...a: string[]) =>
-      sh(["ovs-vsctl", `--db=unix:${h.dir}/db.sock`, "--timeout=10", ...a], { env });
+      runOk(["ovs-vsctl", `--db=unix:${h.dir}/db.sock`, "--timeout=10", ...a], { env });
     await Deno.mkdir(h.dir);
     await this.#addNetns(ns);
     // No IPv6 in the host netns: keeps SLAAC/MLD/RS noise out of br-int/br-phy.
@@ -625,7 +547,7 @@ export class Sandbox {
     await nsx(ns, "sysctl", "-qw", "net.ipv4.conf.ul0.rp_filter=1");
     await ipn(ns, "link", "set", "ul0", "mtu", mtu, "up");
 
-    await sh(["ovsdb-tool", "create", `${h.dir}/conf.db`, OVS_SCHEMA]);
+    await runOk(["ovsdb-tool", "create", `${h.dir}/conf.db`, OVS_SCHEMA]);
     await this.#startDaemon("ovsdb-server", `${h.dir}/ovsdb-server.pid`, [
       "ovsdb-server",
       `--log-file=${h.dir}/ovsdb-server.log`,
@@ -672,7 +594,7 @@ export class Sandbox {
   async #waitChassis(): Promise<void> {
     const want = this.hosts.map((h) => h.name);
     await waitFor(`chassis ${want.join(",")} in the SB DB`, 20_000, async () => {
-      const r = await exec([
+      const r = await run([
         "ovn-sbctl",
         `--db=${this.sbRemote}`,
         "--bare",
@@ -695,7 +617,7 @@ export class Sandbox {
       this.hosts.map((h) => [h.name, Deno.readTextFileSync(`${h.dir}/encap_mac`).trim()]),
     );
     await settleAll(this.hosts.map(async (h) => {
-      const appctl = (...a: string[]) => sh(["ovs-appctl", ...a], { env: h.env });
+      const appctl = (...a: string[]) => runOk(["ovs-appctl", ...a], { env: h.env });
       await appctl("tnl/neigh/aging", "3600");
       for (const o of this.hosts) {
         if (o !== h) await appctl("tnl/neigh/set", "br-phy", o.encapIp, macs.get(o.name)!);
@@ -711,7 +633,7 @@ export class Sandbox {
     const env = opts.cleanEnv
       ? { PATH: Deno.env.get("PATH") ?? DEFAULT_PATH, ...h.env, ...(opts.env ?? {}) }
       : { ...Deno.env.toObject(), ...h.env, ...(opts.env ?? {}) };
-    return exec(["ip", "netns", "exec", h.netns, ...argv], {
+    return run(["ip", "netns", "exec", h.netns, ...argv], {
       env,
       clearEnv: true,
       stdin: opts.stdin,
@@ -721,24 +643,24 @@ export class Sandbox {
 
   /** ovn-nbctl against the central NB.  Throws on failure; returns trimmed stdout. */
   async nbctl(...args: string[]): Promise<string> {
-    return (await sh(["ovn-nbctl", `--db=${this.nbRemote}`, ...args])).trim();
+    return (await runOk(["ovn-nbctl", `--db=${this.nbRemote}`, ...args])).trim();
   }
 
   /** ovn-sbctl against the central SB.  Throws on failure; returns trimmed stdout. */
   async sbctl(...args: string[]): Promise<string> {
-    return (await sh(["ovn-sbctl", `--db=${this.sbRemote}`, ...args])).trim();
+    return (await runOk(["ovn-sbctl", `--db=${this.sbRemote}`, ...args])).trim();
   }
 
   /** ovs-vsctl against a host's OVS.  Throws on failure; returns trimmed stdout. */
   async vsctl(host: SandboxHost | string, ...args: string[]): Promise<string> {
     const h = this.#host(host);
     const argv = ["ovs-vsctl", `--db=unix:${h.dir}/db.sock`, "--timeout=10", ...args];
-    return (await sh(argv, { env: h.env })).trim();
+    return (await runOk(argv, { env: h.env })).trim();
   }
 
   /** ovs-appctl against a host's ovs-vswitchd (or `-t TARGET` first).  Throws on failure. */
   async appctl(host: SandboxHost | string, ...args: string[]): Promise<string> {
-    return (await sh(["ovs-appctl", ...args], { env: this.#host(host).env })).trim();
+    return (await runOk(["ovs-appctl", ...args], { env: this.#host(host).env })).trim();
   }
 
   /**
@@ -754,8 +676,8 @@ export class Sandbox {
     this.#save();
     await Deno.mkdir(d, { recursive: true });
     await Deno.writeTextFile(path, "");
-    await sh(["unshare", `--net=${path}`, "true"]);
-    await sh(["nsenter", `--net=${path}`, "ip", "link", "set", "lo", "up"]);
+    await runOk(["unshare", `--net=${path}`, "true"]);
+    await runOk(["nsenter", `--net=${path}`, "ip", "link", "set", "lo", "up"]);
     return path;
   }
 
@@ -768,7 +690,7 @@ export class Sandbox {
   /** Run argv inside the netns at path (nsenter --net=PATH; a bare name means /run/netns/NAME). Never throws on non-zero exit. */
   execIn(nsPath: string, argv: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
     const p = nsPath.includes("/") ? nsPath : `${NETNS_DIR}/${nsPath}`;
-    return exec(["nsenter", `--net=${p}`, "--", ...argv], { timeoutMs: opts.timeoutMs });
+    return run(["nsenter", `--net=${p}`, "--", ...argv], { timeoutMs: opts.timeoutMs });
   }
 
   /**
@@ -817,8 +739,8 @@ export class Sandbox {
 
 async function unmountAndRemove(path: string): Promise<void> {
   if (mountsUnder(path.slice(0, path.lastIndexOf("/"))).includes(path)) {
-    const r = await exec(["umount", path]);
-    if (r.code !== 0) await exec(["umount", "-l", path]);
+    const r = await run(["umount", path]);
+    if (r.code !== 0) await run(["umount", "-l", path]);
   }
   // Unlinking the mount point also detaches copies of this bind mount that live in other
   // mount namespaces (e.g. those of daemons started later under `ip netns exec`).
@@ -889,7 +811,7 @@ async function teardown(state: SandboxState): Promise<void> {
   const nss = new Set([...state.netns, ...netnsWithPrefix(`${state.name}-`)]);
   await Promise.all([...nss].map(async (ns) => {
     if (!exists(`${NETNS_DIR}/${ns}`)) return;
-    const r = await exec(["ip", "netns", "del", ns]);
+    const r = await run(["ip", "netns", "del", ns]);
     if (r.code !== 0 && exists(`${NETNS_DIR}/${ns}`)) {
       errors.push(`ip netns del ${ns}: ${r.stderr.trim()}`);
     }
@@ -977,7 +899,7 @@ async function main(args: string[]): Promise<number> {
     },
   });
   const [cmd, ...rest] = positionals;
-  const self = "deno run -A scripts/sandbox.ts";
+  const self = "deno run -A testing/sandbox.ts";
   const usage = `usage:
   ${self} up [--hosts N] [--name NAME] [--dir DIR]
   ${self} env NAME HOST      # prints export lines (eval "$(…)")
@@ -1036,7 +958,7 @@ async function main(args: string[]): Promise<number> {
         console.log(`  netns ${ns}: ${exists(`${NETNS_DIR}/${ns}`) ? "present" : "MISSING"}`);
       }
       for (const m of st.mounts) console.log(`  container netns ${m}`);
-      const r = await exec(["ovn-sbctl", `--db=${sb.sbRemote}`, "--timeout=5", "show"]);
+      const r = await run(["ovn-sbctl", `--db=${sb.sbRemote}`, "--timeout=5", "show"]);
       console.log(r.code === 0 ? r.stdout.trimEnd() : `ovn-sbctl show failed: ${r.stderr.trim()}`);
       return dead ? 1 : 0;
     }
