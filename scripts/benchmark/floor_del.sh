@@ -1,6 +1,6 @@
 #!/bin/sh
 # The floor for a CNI DEL (used by scripts/bench): the least that undoes
-# scripts/floor_add.sh with the stock tools. The same work as
+# floor_add.sh with the stock tools. The same work as
 # ovn-mesos-plugin's DEL and nothing else, all three at once: the NB port, the
 # OVS port, the veth pair (deleting the host end takes the container end too).
 #
