@@ -53,8 +53,11 @@ async function demo(sb: Sandbox): Promise<void> {
     "--eth1_ip=203.0.113.5/24",
     "--eth1_gw_ip=203.0.113.1",
   ]);
+  // the --json answer gives SNAT as {from, to}
+  const snat = gw.snat as string | { from: string; to: string };
+  const snatText = typeof snat === "string" ? snat : `${snat.from} -> ${snat.to}`;
   console.log(
-    `  ${gw.router}: join ${gw.joinAddress}, external ${gw.externalAddress}, SNAT ${gw.snat}`,
+    `  ${gw.router}: join ${gw.joinAddress}, external ${gw.externalAddress}, SNAT ${snatText}`,
   );
 
   step("two containers, added as the Mesos agent adds them (bind-mounted netns, no cniVersion)");
