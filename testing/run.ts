@@ -3,7 +3,7 @@
  * of the project's test support and scripts (the product itself keeps src/exec.ts: dax costs
  * ~100 ms of start-up, too much on the CNI path).
  *
- * dax's node build, the one Deno gets from npm, loses two things the tests rely on, so each
+ * dax's node build, the one Deno gets from npm, loses things the tests rely on, so each
  * command runs under a tiny `sh` that keeps them:
  * - a child killed by signal N is reported by dax as exit code 0; the `sh` waits for it and
  *   exits 128+N, as shells do (so a crashed program never looks like a success);
@@ -13,8 +13,9 @@
  * started in its process group are killed (exit 137), where a kill of dax's direct child
  * would leave a grandchild holding the output pipes open.
  *
- * The wrapper costs about one millisecond per command. scripts/bench times its contenders
- * with plain dax instead (see scripts/bench/proc.ts).
+ * dax's own escaping leaves shell reserved words bare (see {@link command}).  The wrapper
+ * costs 1–2 ms per command (`sh`, and `timeout` when asked for): scripts/bench times its
+ * contenders with plain dax instead (scripts/benchmark/proc.ts).
  *
  * @example Run a command, never throwing for its exit code
  * ```ts
