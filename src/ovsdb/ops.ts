@@ -174,8 +174,8 @@ export function project(rows: Row[], columns: string[]): Row[] {
  *
  * @example
  * ```ts
- * import { sameColumns, set, map } from "./ops.ts";
- * const read = { addresses: "dynamic", external_ids: ["map", [["a", "1"]]] } as const;
+ * import { map, type Row, sameColumns, set } from "./ops.ts";
+ * const read: Row = { addresses: "dynamic", external_ids: ["map", [["a", "1"]]] };
  * if (!sameColumns(read, { addresses: set(["dynamic"]), external_ids: map({ a: "1" }) })) {
  *   throw new Error();
  * }

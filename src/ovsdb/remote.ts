@@ -41,7 +41,7 @@ export function parseRemotes(text: string): Remote[] {
 
 function parseRemote(text: string): Remote {
   if (text.startsWith("unix:") && text.length > 5) return { kind: "unix", path: text.slice(5) };
-  const m = /^(tcp|ssl):(\[[0-9a-fA-F:.]+\]|[^:\[\]]+):(\d{1,5})$/.exec(text);
+  const m = /^(tcp|ssl):(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):(\d{1,5})$/.exec(text);
   const port = Number(m?.[3]);
   if (!m || !(port > 0 && port < 65536)) {
     throw new BadRemote(
