@@ -13,7 +13,8 @@ const good = {
   hostId: "h",
   nbRemote: "unix:/nonexistent/ovnnb_db.sock",
   ovsDb: "unix:/nonexistent/db.sock",
-  nbTimeoutSeconds: 1,
+  dbTimeoutSeconds: 1,
+  runDir: Deno.makeTempDirSync({ prefix: "ovn-mesos-errors-" }),
 };
 const add = {
   CNI_COMMAND: "ADD",
@@ -118,8 +119,8 @@ Deno.test("plugin errors: every bad input gets its CNI code on stdout and a log 
       msg: /mtu/,
     },
     {
-      name: "NB unreachable on DEL",
-      env: { ...add, CNI_COMMAND: "DEL" },
+      name: "NB unreachable on ADD",
+      env: add,
       stdin: JSON.stringify(good),
       code: 11,
       msg: /unreachable or did not answer/,
@@ -144,7 +145,7 @@ Deno.test("plugin tolerates unknown keys and answers VERSION without a valid env
     "cni.dev/attachment": "x",
     args: { "org.apache.mesos": { network_info: { name: "ovn" } } },
   });
-  const r = await plugin({ ...add, CNI_COMMAND: "DEL" }, stdin);
+  const r = await plugin(add, stdin);
   assert.equal(r.json.code, 11, "got past config parsing to the (unreachable) NB");
   const v = await plugin(
     { CNI_COMMAND: "VERSION", CNI_NETNS: "dummy", CNI_IFNAME: "dummy" },
@@ -155,4 +156,24 @@ Deno.test("plugin tolerates unknown keys and answers VERSION without a valid env
     cniVersion: "0.4.0",
     supportedVersions: ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"],
   });
+});
+
+Deno.test("DEL with NB and OVS unreachable answers 0 and records both removals for later", async () => {
+  try {
+    const r = await run([
+      "env",
+      "-i",
+      `PATH=${Deno.env.get("PATH")}`,
+      ...Object.entries({ ...add, CNI_COMMAND: "DEL" }).map(([k, v]) => `${k}=${v}`),
+      PLUGIN,
+    ], { stdin: JSON.stringify(good), allowFailure: true });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /nb removal deferred/);
+    const pending = [...Deno.readDirSync(`${good.runDir}/pending`)].map((e) => e.name).sort();
+    assert.equal(pending.length, 2, pending.join(" "));
+    assert.match(pending.join(" "), /^nb-ovm\S+\.json ovs-ovm\S+\.json$/);
+  } finally {
+    await Deno.remove(good.runDir, { recursive: true });
+  }
 });

@@ -321,28 +321,6 @@ Deno.test(
 );
 
 Deno.test(
-  "with nbClient ovn-nbctl (as for ssl: remotes) ADD, CHECK, GC and DEL work the same",
-  opts,
-  onCluster(async (sb, [h1, h2]) => {
-    const config = { ...h1.config, nbClient: "ovn-nbctl" };
-    const ns = await sb.addContainerNetns("viactl");
-    const ip = mesosIp(await mesosCni(h1, "ADD", "viactl", ns, { config }));
-    const peer = await sb.addContainerNetns("peer");
-    mesosIp(await mesosCni(h2, "ADD", "peer", peer));
-    assert.ok(await pings(sb, peer, ip));
-    const ps = await sb.nbctl("get", "Logical_Switch_Port", "ovn/viactl/eth0", "port_security");
-    assert.match(ps, new RegExp(`${ip.replaceAll(".", "\\.")}"\\]$`), "port security set");
-    const gc = { ...config, cniVersion: "1.1.0", "cni.dev/valid-attachments": [] };
-    const r = await callPlugin(h1.host, { CNI_COMMAND: "GC", CNI_PATH: DIST }, JSON.stringify(gc));
-    assert.equal(r.code, 0, r.stdout);
-    assert.deepEqual(await pluginPorts(sb), ["ovn/peer/eth0"]);
-    assert.equal((await mesosCni(h1, "DEL", "viactl", ns, { config })).code, 0);
-    assert.equal((await mesosCni(h2, "DEL", "peer", peer)).code, 0);
-    await assertNothingLeft(sb);
-  }),
-);
-
-Deno.test(
   "with ovn-controller down: ADD fails with code 101 after the bind timeout, leaving nothing; STATUS says so",
   opts,
   onCluster(async (sb, [h1]) => {

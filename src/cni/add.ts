@@ -1,46 +1,76 @@
 /** CNI ADD: a logical port, a veth in br-int and in the container, bound before we return. */
+import { CniCode, CniError } from "../errors.ts";
 import { parseCidr } from "../net/cidr.ts";
-import { ensureNetnsDir } from "../net/ip.ts";
+import { ensureNetnsDir, ipJson } from "../net/ip.ts";
+import * as lsp from "../ovn/nb/logical_switch_port.ts";
+import { atoms } from "../ovsdb/ops.ts";
+import { allDone } from "./all_done.ts";
 import { type AttachmentPlan, planAttachment, withAttachmentLock } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
-import { type Databases, withDatabases } from "./databases.ts";
-import { deleteAttachment } from "./del.ts";
+import { closeDatabases, type Databases, openDatabases } from "./databases.ts";
 import type { CmdArgs } from "./env.ts";
-import { allocatePort, secureWhenUp } from "./nb_ports.ts";
-import { plugIntoBridge } from "./ovs_ports.ts";
-import { allDone } from "./all_done.ts";
-import { configureContainer, createVeth, deleteVeths, setTxChecksumming } from "./port.ts";
+import { allocatePort, type PortAddress, removePorts, secureWhenUp } from "./nb_ports.ts";
+import { plugIntoBridge, unplugFromBridge } from "./ovs_ports.ts";
+import { completePending, dropPending } from "./pending.ts";
+import {
+  configureContainer,
+  createVeth,
+  deleteVeths,
+  hostLinkExists,
+  setTxChecksumming,
+} from "./port.ts";
 import type { Attachment } from "./result.ts";
 
-/** Attaches the container; on any failure undoes everything and rethrows. */
+/** What this call made: a failed ADD undoes exactly that, and nothing another call made. */
+interface Made {
+  veth: boolean;
+  port: boolean;
+  plugged: boolean;
+}
+
+/** Attaches the container; on any failure undoes what it made and rethrows. */
 export async function cmdAdd(conf: NetConf, args: CmdArgs): Promise<Attachment> {
   const plan = planAttachment(conf, args.containerId, args.ifname);
-  const netns = args.netns!;
-  return await withAttachmentLock(conf, plan, async () => {
-    ensureNetnsDir();
-    // The veth does not need the databases: its `ip` runs while they are opened.
-    const veth = createVeth(conf, plan, netns, args.ifname);
-    veth.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
-    let opened = false;
-    try {
-      return await withDatabases(conf, async (dbs) => {
-        opened = true;
-        try {
-          return await attach(conf, args, plan, dbs, veth);
-        } catch (e) {
-          await veth.catch(() => {});
-          await deleteAttachment(plan, dbs).catch(() => {});
-          throw e;
-        }
+  ensureNetnsDir();
+  // The databases open while the lock is taken and the veth is made.
+  const opening = openDatabases(conf);
+  try {
+    const att = await withAttachmentLock(conf, plan, async () => {
+      dropPending(conf, args.containerId, args.ifname);
+      const made: Made = { veth: false, port: false, plugged: false };
+      const veth = createVeth(conf, plan, args.netns!, args.ifname).then(() => {
+        made.veth = true;
       });
-    } catch (e) {
-      // The databases could not be opened: only the veth may exist.
-      if (!opened && await veth.then(() => true, () => false)) {
-        await deleteVeths([plan.veth]).catch(() => {});
+      veth.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
+      let dbs: Databases;
+      try {
+        dbs = await opening;
+      } catch (e) {
+        if (await veth.then(() => true, () => false)) {
+          await deleteVeths([plan.veth]).catch(() => {});
+        }
+        throw e;
       }
-      throw e;
-    }
-  }, (ok) => !ok);
+      try {
+        return await attach(conf, args, plan, dbs, veth, made);
+      } catch (e) {
+        await veth.catch(() => {});
+        if (!made.veth && hostLinkExists(plan.veth)) {
+          // The host end is there already: this attachment exists (a repeated ADD).
+          return await answerAgain(conf, args, plan, dbs, e);
+        }
+        await undo(plan, dbs, made);
+        throw e;
+      }
+    }, (ok) => !ok);
+    // Deferred removals of other attachments, now that NB and OVS answer (after our lock).
+    const dbs = await opening;
+    await completePending(conf, "nb", dbs.nb).catch(() => {});
+    await completePending(conf, "ovs", dbs.ovs).catch(() => {});
+    return att;
+  } finally {
+    closeDatabases(opening);
+  }
 }
 
 async function attach(
@@ -49,13 +79,21 @@ async function attach(
   plan: AttachmentPlan,
   { nb, ovs }: Databases,
   veth: Promise<void>,
+  made: Made,
 ): Promise<Attachment> {
   const netns = args.netns!;
   const prefix = parseCidr(conf.subnet)!.prefix;
   // Each step starts as soon as what it needs is there. The wait for the
   // binding (the long one) starts only once everything it depends on worked.
-  const addr = allocatePort(nb, conf, plan);
-  const plugged = veth.then(() => plugIntoBridge(ovs, plan));
+  // A port of the same name is replaced only when the veth was new (a stale
+  // port of a container that is gone), never under a live attachment.
+  const addr = allocatePort(nb, conf, plan, {
+    mayReplace: () => veth.then(() => true, () => false),
+    onInserted: () => made.port = true,
+  });
+  const plugged = veth.then(() => plugIntoBridge(ovs, plan)).then(() => {
+    made.plugged = true;
+  });
   const offload = veth.then(() => setTxChecksumming(conf, netns, args.ifname));
   const done = allDone([
     plugged,
@@ -67,15 +105,58 @@ async function attach(
   ]);
   // Every step settles before anything is rolled back.
   await allDone([addr, done]);
-  const { mac, ip } = await addr;
+  return result(conf, args, await addr, prefix);
+}
+
+function result(conf: NetConf, args: CmdArgs, a: PortAddress, prefix: number): Attachment {
   return {
     ifname: args.ifname,
-    mac,
-    sandbox: netns,
-    address: `${ip}/${prefix}`,
+    mac: a.mac,
+    sandbox: args.netns!,
+    address: `${a.ip}/${prefix}`,
     gateway: conf.gateway,
     routes: [{ dst: "0.0.0.0/0", gw: conf.gateway }],
     mtu: conf.mtu,
     dns: conf.dns,
   };
+}
+
+/** Undoes what this call made, and only that. */
+async function undo(plan: AttachmentPlan, { nb, ovs }: Databases, made: Made): Promise<void> {
+  await allDone([
+    made.veth ? deleteVeths([plan.veth]) : Promise.resolve(),
+    made.port ? removePorts(nb, [plan.lsp]) : Promise.resolve(),
+    made.plugged ? unplugFromBridge(ovs, [plan.veth]) : Promise.resolve(),
+  ]).catch(() => {});
+}
+
+/**
+ * A repeated ADD of an attachment that exists: its result again when it is
+ * healthy (its port bound and secured, the container's interface holding the
+ * address); else an error that changes nothing.
+ */
+async function answerAgain(
+  conf: NetConf,
+  args: CmdArgs,
+  plan: AttachmentPlan,
+  { nb }: Databases,
+  cause: unknown,
+): Promise<Attachment> {
+  const prefix = parseCidr(conf.subnet)!.prefix;
+  const [[row]] = await nb.read([lsp.selectPort(plan.lsp)]);
+  const addr = lsp.dynamicAddress(row);
+  const links = await ipJson<{ ifname: string; address: string; addr_info: { local: string }[] }[]>(
+    ["addr", "show"],
+    { netns: args.netns! },
+  ).catch(() => []);
+  const link = links.find((l) => l.ifname === args.ifname);
+  const healthy = addr && lsp.isUp(row) &&
+    atoms(row.port_security).includes(`${addr.mac} ${addr.ip}`) &&
+    link?.address === addr.mac && link.addr_info.some((a) => a.local === addr.ip);
+  if (healthy) return result(conf, args, addr, prefix);
+  throw new CniError(
+    CniCode.InvalidEnvironment,
+    `${plan.lsp} is already attached (host end ${plan.veth}) but not as ADD leaves it: DEL it first`,
+    (cause as Error).message,
+  );
 }

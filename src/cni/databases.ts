@@ -26,6 +26,25 @@ export function dbTimeoutMs(conf: NetConf): number {
   return Math.ceil(conf.dbTimeoutSeconds * 1000);
 }
 
+/** Opens NB and the local OVS at once; rejects when either cannot be opened (closing the other). */
+export async function openDatabases(conf: NetConf): Promise<Databases> {
+  const [nb, ovs] = await Promise.allSettled([openNb(conf), openOvs(conf)]);
+  if (nb.status === "fulfilled" && ovs.status === "fulfilled") {
+    return { nb: nb.value, ovs: ovs.value };
+  }
+  if (nb.status === "fulfilled") nb.value.close();
+  if (ovs.status === "fulfilled") ovs.value.close();
+  throw nb.status === "rejected" ? nb.reason : (ovs as PromiseRejectedResult).reason;
+}
+
+/** Closes what {@link openDatabases} opened, if it did. */
+export function closeDatabases(opening: Promise<Databases>): void {
+  opening.then(({ nb, ovs }) => {
+    nb.close();
+    ovs.close();
+  }, () => {});
+}
+
 /** Opens NB and the local OVS at once, runs `fn`, and closes both. */
 export async function withDatabases<T>(
   conf: NetConf,

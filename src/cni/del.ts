@@ -1,27 +1,53 @@
-/** CNI DEL: removes what ADD made; succeeds when some or all of it is already gone. */
+/**
+ * CNI DEL: removes what ADD made. It never fails for the state of OVN or OVS
+ * (the Mesos agent never retries a DEL): what a database could not remove in
+ * time is recorded and removed later (see pending.ts). Only bad input fails.
+ */
+import type { Database } from "../ovsdb/client.ts";
+import { allDone } from "./all_done.ts";
 import { type AttachmentPlan, planAttachment, withAttachmentLock } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
-import { type Databases, withDatabases } from "./databases.ts";
+import type { Databases } from "./databases.ts";
+import { openNb, openOvs } from "./databases.ts";
 import type { CmdArgs } from "./env.ts";
+import { logLine } from "./log.ts";
 import { removePorts } from "./nb_ports.ts";
 import { unplugFromBridge } from "./ovs_ports.ts";
+import { completePending, recordPending } from "./pending.ts";
 import { deleteVeths } from "./port.ts";
-import { allDone } from "./all_done.ts";
 
 /** Detaches the container's interface. Needs no namespace: the veth goes by its host end. */
 export async function cmdDel(conf: NetConf, args: CmdArgs): Promise<void> {
   const plan = planAttachment(conf, args.containerId, args.ifname);
-  await withAttachmentLock(
-    conf,
-    plan,
-    // The `ip` process first: it runs while the databases are opened and changed.
-    () =>
-      allDone([
-        deleteVeths([plan.veth]),
-        withDatabases(conf, (dbs) => removeFromDatabases([plan], dbs)),
-      ]),
-    () => true,
-  );
+  // Each database on its own: one being down never keeps the other's part from happening.
+  const nb = openNb(conf);
+  const ovs = openOvs(conf);
+  nb.catch(() => {});
+  ovs.catch(() => {});
+  try {
+    await withAttachmentLock(conf, plan, async () => {
+      // The `ip` process first: it runs while the databases are opened and changed.
+      const kernel = deleteVeths([plan.veth]);
+      const [nbDone, ovsDone] = await Promise.all([
+        nb.then((db) => removePorts(db, [plan.lsp])).then(() => undefined, (e: Error) => e),
+        ovs.then((db) => unplugFromBridge(db, [plan.veth])).then(() => undefined, (e: Error) => e),
+      ]);
+      await kernel.catch(() => {});
+      const defer = (db: "nb" | "ovs", name: string, why: Error) => {
+        recordPending(conf, { db, containerId: args.containerId, ifname: args.ifname, name });
+        logLine(conf.logFile, `DEL ${plan.lsp}: ${db} removal deferred: ${why.message}`);
+      };
+      if (nbDone) defer("nb", plan.lsp, nbDone);
+      if (ovsDone) defer("ovs", plan.veth, ovsDone);
+    }, () => true);
+    // Other attachments' deferred removals, on whichever database answered (after our lock).
+    await Promise.all([
+      nb.then((db) => completePending(conf, "nb", db)).catch(() => {}),
+      ovs.then((db) => completePending(conf, "ovs", db)).catch(() => {}),
+    ]);
+  } finally {
+    for (const db of [nb, ovs]) db.then((d: Database) => d.close(), () => {});
+  }
 }
 
 /** Removes the logical ports, the OVS ports and the veth pairs of attachments, all at once. */
@@ -30,13 +56,9 @@ export function deleteAttachment(
   dbs: Databases,
 ): Promise<void> {
   const all = Array.isArray(plans) ? plans : [plans];
-  return allDone([deleteVeths(all.map((p) => p.veth)), removeFromDatabases(all, dbs)]);
-}
-
-/** Removes the attachments' logical ports and OVS ports; absent ones are no error. */
-function removeFromDatabases(plans: AttachmentPlan[], { nb, ovs }: Databases): Promise<void> {
   return allDone([
-    removePorts(nb, plans.map((p) => p.lsp)),
-    unplugFromBridge(ovs, plans.map((p) => p.veth)),
+    deleteVeths(all.map((p) => p.veth)),
+    removePorts(dbs.nb, all.map((p) => p.lsp)),
+    unplugFromBridge(dbs.ovs, all.map((p) => p.veth)),
   ]);
 }

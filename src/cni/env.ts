@@ -11,9 +11,6 @@ export interface CmdArgs {
   /** Absent on DEL after a host reboot. */
   netns?: string;
   ifname: string;
-  /** CNI_ARGS as key/value pairs. */
-  args: Record<string, string>;
-  path: string;
 }
 
 const REQUIRED: Record<CniCommand, (keyof typeof VARS)[]> = {
@@ -82,17 +79,5 @@ export function readCmdArgs(env: Record<string, string | undefined>): CmdArgs {
     containerId,
     netns,
     ifname,
-    args: parseCniArgs(env.CNI_ARGS),
-    path: env.CNI_PATH ?? "",
   };
-}
-
-/** Parses `K=V;K2=V2`. */
-export function parseCniArgs(text: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of (text ?? "").split(";")) {
-    const i = pair.indexOf("=");
-    if (i > 0) out[pair.slice(0, i)] = pair.slice(i + 1);
-  }
-  return out;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CniError } from "../errors.ts";
-import { parseCniArgs, readCmdArgs } from "./env.ts";
+import { readCmdArgs } from "./env.ts";
 
 const add = {
   CNI_COMMAND: "ADD",
@@ -43,12 +43,4 @@ Deno.test("readCmdArgs() names every bad variable with code 4", () => {
       (e: Error) => e instanceof CniError && e.code === 4 && msg.test(e.message),
     );
   }
-});
-
-Deno.test("parseCniArgs() splits K=V;K2=V2", () => {
-  assert.deepEqual(parseCniArgs("IgnoreUnknown=1;K8S_POD_NAME=a=b"), {
-    IgnoreUnknown: "1",
-    K8S_POD_NAME: "a=b",
-  });
-  assert.deepEqual(parseCniArgs(undefined), {});
 });

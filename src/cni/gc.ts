@@ -6,6 +6,7 @@ import { withDatabases } from "./databases.ts";
 import { deleteAttachment } from "./del.ts";
 import { findPorts } from "./nb_ports.ts";
 import { findInterfaces } from "./ovs_ports.ts";
+import { completePending } from "./pending.ts";
 
 /** Returns the logical port names it removed. */
 export function cmdGc(conf: NetConf): Promise<string[]> {
@@ -15,6 +16,10 @@ export function cmdGc(conf: NetConf): Promise<string[]> {
     [names.Ext.network]: conf.name,
   };
   return withDatabases(conf, async (dbs) => {
+    const deferred = [
+      ...await completePending(conf, "nb", dbs.nb),
+      ...await completePending(conf, "ovs", dbs.ovs),
+    ];
     // What NB and this host's OVS hold: a half-done ADD may have left either alone.
     const [inNb, inOvs] = await Promise.all([
       findPorts(dbs.nb, mine),
@@ -33,6 +38,6 @@ export function cmdGc(conf: NetConf): Promise<string[]> {
     );
     // Under the attachments' locks, so that a DEL or ADD of one of them never runs underneath.
     await withAttachmentLocks(conf, plans, () => deleteAttachment(plans, dbs), () => true);
-    return plans.map((p) => p.lsp);
+    return [...deferred, ...plans.map((p) => p.lsp)];
   });
 }

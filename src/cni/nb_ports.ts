@@ -23,6 +23,7 @@ export async function allocatePort(
   nb: Database,
   conf: NetConf,
   plan: AttachmentPlan,
+  opts: { mayReplace: () => Promise<boolean>; onInserted: () => void },
 ): Promise<PortAddress> {
   // Both requests go out at once: the server runs them in order, so the
   // wait sees the new port. Only a stale port of the same name (an ADD that
@@ -33,11 +34,13 @@ export async function allocatePort(
   try {
     await inserted;
   } catch (e) {
-    if (!isConstraintViolation(e)) throw e;
+    if (!isConstraintViolation(e) || !await opts.mayReplace()) throw e;
     await removePorts(nb, [plan.lsp]);
     await insertPort(nb, conf, plan);
+    opts.onInserted();
     return await readAddress(nb, conf, plan);
   }
+  opts.onInserted();
   return await address;
 }
 

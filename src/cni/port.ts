@@ -106,6 +106,16 @@ export function routeMetric(ifname: string): number {
   return 100 + (n === undefined ? 0 : Math.min(Number(n), 900));
 }
 
+/** True when a network device of that name exists in this process' namespace (no process). */
+export function hostLinkExists(name: string): boolean {
+  try {
+    Deno.statSync(`/sys/class/net/${name}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Deletes the veth pairs by their host ends; nothing when they are already gone. */
 export async function deleteVeths(veths: string[]): Promise<void> {
   if (veths.length === 1) {

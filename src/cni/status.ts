@@ -1,7 +1,8 @@
 /** CNI STATUS: ready only when NB, the local OVS and ovn-controller all answer. */
 import { CniCode, CniError } from "../errors.ts";
 import { Database } from "../ovsdb/client.ts";
-import { select } from "../ovsdb/ops.ts";
+import { isWaitTimeout } from "../ovsdb/errors.ts";
+import { mutate, select, waitUntil } from "../ovsdb/ops.ts";
 import { SocketTransport } from "../ovsdb/transport.ts";
 import type { NetConf } from "./config.ts";
 import { NB, OVS } from "./databases.ts";
@@ -21,16 +22,49 @@ export async function cmdStatus(conf: NetConf): Promise<void> {
     }
   };
   const checks = await Promise.allSettled([
-    readable(conf.nb.remote, NB, "NB_Global"),
+    northdProcesses(conf, timeoutMs),
     readable(conf.ovsDb, OVS, "Open_vSwitch"),
     askController(conf.ovnRundir, timeoutMs),
   ]);
-  const parts = ["OVN Northbound database", "local Open vSwitch database", "ovn-controller"];
+  const parts = [
+    "OVN Northbound database and ovn-northd",
+    "local Open vSwitch database",
+    "ovn-controller",
+  ];
   const down = checks.flatMap((c, i) =>
     c.status === "rejected" ? [`${parts[i]}: ${(c.reason as Error).message.split("\n")[0]}`] : []
   );
   if (down.length) {
     throw new CniError(CniCode.NotAvailable, "the OVN network is not ready", down.join("; "));
+  }
+}
+
+/**
+ * NB answers and ovn-northd is processing it: one round of `nb_cfg` (bumped)
+ * to `sb_cfg` (northd copies it once it has handled everything before), as
+ * `ovn-nbctl --wait=sb sync` does. Without it, STATUS would say ready while
+ * every ADD waits in vain for an address. It costs NB one small write, SB one,
+ * and each chassis one write of its own `nb_cfg` when it catches up.
+ */
+async function northdProcesses(conf: NetConf, timeoutMs: number): Promise<void> {
+  const nb = await Database.open(conf.nb.remote, NB, { timeoutMs, ssl: conf.nb.ssl });
+  try {
+    const [, [row]] = await nb.read([
+      mutate("NB_Global", [], [["nb_cfg", "+=", 1]]),
+      select("NB_Global", [], ["sb_cfg"]),
+    ]);
+    const before = row?.sb_cfg as number;
+    try {
+      await nb.transact(
+        [waitUntil("NB_Global", [], ["sb_cfg"], "!=", [{ sb_cfg: before }], timeoutMs)],
+        timeoutMs + 2000,
+      );
+    } catch (e) {
+      if (!isWaitTimeout(e)) throw e;
+      throw new Error(`ovn-northd did not process NB within ${timeoutMs} ms: is it running?`);
+    }
+  } finally {
+    nb.close();
   }
 }
 

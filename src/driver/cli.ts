@@ -5,6 +5,7 @@ import { ExecError } from "../exec.ts";
 import { OvsdbError } from "../ovsdb/errors.ts";
 import { VERSION } from "../version.ts";
 import { gatewayInitCommand } from "./gateway_init.ts";
+import { gcCommand } from "./gc.ts";
 import { nodeInitCommand } from "./node_init.ts";
 import { nodeRemoveCommand } from "./node_remove.ts";
 import { pluginInitCommand } from "./plugin_init.ts";
@@ -40,6 +41,7 @@ const SUBCOMMANDS: Subcommand[] = [
   gatewayInitCommand,
   nodeRemoveCommand,
   statusCommand,
+  gcCommand,
 ];
 
 function usage(prog: string): string {

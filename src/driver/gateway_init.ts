@@ -27,7 +27,7 @@ import { applyGuarded } from "../ovsdb/guarded.ts";
 import { type Op, rowUuid } from "../ovsdb/ops.ts";
 import { VERSION } from "../version.ts";
 import { gatewayRouters, joinAddress, pickJoinIndex, planGatewayRemoval } from "./host_rows.ts";
-import { recordClusterSubnet } from "./node_init.ts";
+import { checkSystemId, recordClusterSubnet } from "./node_init.ts";
 import type { Context, Outcome, Subcommand } from "./subcommand.ts";
 
 const flags: FlagSpec[] = [
@@ -112,6 +112,7 @@ export async function gatewayInit(ctx: Context, flags: Flags): Promise<Outcome> 
   const input = parseGatewayInit(flags);
   const local = await ctx.localHost();
   const host = local.systemId;
+  checkSystemId(host);
   const mapped = (local.bridgeMappings ?? "").split(",").map((m) => m.trim())
     .find((m) => m.startsWith(`${names.PHYSICAL_NETWORK}:`))?.split(":")[1];
   if (mapped && mapped !== names.externalBridge(input.iface)) {
@@ -253,7 +254,10 @@ export function planGatewayInit(snap: NbSnapshot, input: GatewayInitInput, host:
   const gr = plan.ensureRouter({
     name: grName,
     options: { chassis: host },
-    externalIds: ids("gateway-router", { [names.Ext.joinIndex]: String(index) }),
+    externalIds: ids("gateway-router", {
+      [names.Ext.joinIndex]: String(index),
+      [names.Ext.physicalInterface]: input.iface,
+    }),
   });
   plan.link({
     router: gr,

@@ -10,7 +10,18 @@ import { applyToSwitch } from "../ovs/apply.ts";
 import { bridgeWhere, selectBridge } from "../ovs/bridge.ts";
 import * as port from "../ovs/port.ts";
 import { isWaitTimeout } from "../ovsdb/errors.ts";
-import { byIds, eq, map, rowUuid, sameColumns, update, waitUntil } from "../ovsdb/ops.ts";
+import {
+  byIds,
+  entries,
+  eq,
+  map,
+  mutate,
+  rowUuid,
+  sameColumns,
+  set,
+  update,
+  waitUntil,
+} from "../ovsdb/ops.ts";
 import type { Context } from "./subcommand.ts";
 
 /** What the host interface should be. */
@@ -47,7 +58,9 @@ export async function setUpHostInterface(ctx: Context, spec: HostInterfaceSpec):
     ...spec.records,
   };
   // mtu_request pins the MTU: without it OVS sizes an internal port to its bridge.
-  const want = { type: "internal", external_ids: map(ids), mtu_request: spec.mtu };
+  const have = entries(iface?.external_ids);
+  const same = iface && Object.entries(ids).every(([k, v]) => have[k] === v) &&
+    sameColumns(iface, { type: "internal", mtu_request: spec.mtu });
   if (!iface) {
     await applyToSwitch(
       ovs,
@@ -57,8 +70,14 @@ export async function setUpHostInterface(ctx: Context, spec: HostInterfaceSpec):
         "host",
       ),
     );
-  } else if (!sameColumns(iface, want)) {
-    await applyToSwitch(ovs, [update(port.INTERFACE, [eq("name", names.HOST_INTERFACE)], want)]);
+  } else if (!same) {
+    // Only our keys change: ovn-controller's own (ovn-installed) stay.
+    const where = [eq("name", names.HOST_INTERFACE)];
+    await applyToSwitch(ovs, [
+      update(port.INTERFACE, where, { type: "internal", mtu_request: spec.mtu }),
+      mutate(port.INTERFACE, where, [["external_ids", "delete", set(Object.keys(ids))]]),
+      mutate(port.INTERFACE, where, [["external_ids", "insert", map(ids)]]),
+    ]);
   }
   const dev = names.HOST_INTERFACE;
   const [link] = await ipJson<

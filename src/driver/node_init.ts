@@ -27,7 +27,8 @@ import { isWaitTimeout } from "../ovsdb/errors.ts";
 import { entries, map, mutate, type Op, type Row, rowUuid } from "../ovsdb/ops.ts";
 import * as lr from "../ovn/nb/logical_router.ts";
 import { VERSION } from "../version.ts";
-import type { ConfigFile } from "../cni/config.ts";
+import { type ConfigFile, parseNetConf } from "../cni/config.ts";
+import { sweepLocal } from "./gc.ts";
 import { cniConfigPath, writeCniConfig } from "./cni_config.ts";
 import { removeHostInterface, setUpHostInterface } from "./host_interface.ts";
 import { hostPortNames, planHostRemoval } from "./host_rows.ts";
@@ -208,6 +209,7 @@ export async function nodeInit(ctx: Context, flags: Flags): Promise<Outcome> {
   if (input.pluginsDir) await checkWritableDir(input.pluginsDir, "plugins_dir");
   const local = await ctx.localHost();
   const host = local.systemId;
+  checkSystemId(host);
   const underlay = await underlayMtu(local);
   if (input.mtu !== undefined && input.mtu > underlay - GENEVE_OVERHEAD) {
     throw new UsageError(
@@ -295,7 +297,15 @@ export async function nodeInit(ctx: Context, flags: Flags): Promise<Outcome> {
       );
     });
     if (plugin) await placePlugin(plugin);
-    return report(input, host, applied.port, addr, mtu, configFile, plugin?.link);
+    // The recovery step at boot: ports of containers that are gone from this host.
+    const swept = await sweepLocal(parseNetConf(JSON.stringify(config), true, ctx.env));
+    const outcome = report(input, host, applied.port, addr, mtu, configFile, plugin?.link);
+    const recovered = [...swept.deferred, ...swept.ports, ...swept.ovsPorts];
+    if (recovered.length) {
+      outcome.text += `\nrecovered: removed ${recovered.join(", ")}`;
+      outcome.json.recovered = swept;
+    }
+    return outcome;
   } catch (e) {
     // A host that was new is taken back to nothing; an existing one is left as it was.
     if (applied.created.includes(`switch ${names.hostSwitch(host)}`)) {
@@ -479,6 +489,25 @@ async function underlayMtu(local: LocalHost): Promise<number> {
     "show",
   ]);
   return links.find((l) => l.addr_info.some((a) => a.local === local.encapIp))?.mtu ?? 1500;
+}
+
+/**
+ * A system-id names OVN objects (`mesos-<id>`, `<id>_agent`, `GR_<id>`): it
+ * must be a plain name, and not one that collides with the cluster's own.
+ */
+export function checkSystemId(id: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.\-]{0,62}$/.test(id)) {
+    throw new DriverError(
+      `this host's system-id "${id}" may only hold A-Z a-z 0-9 _ . - (it names OVN objects)`,
+    );
+  }
+  if (names.hostSwitch(id) === names.JOIN_SWITCH || names.hostSwitch(id) === names.CLUSTER_ROUTER) {
+    throw new DriverError(
+      `this host's system-id "${id}" would name its switch like the cluster's own ${
+        names.hostSwitch(id)
+      }`,
+    );
+  }
 }
 
 /** Makes a directory if needed and proves it is writable, before anything changes. */

@@ -5,6 +5,7 @@ import { NbSnapshot } from "../ovn/nb/snapshot.ts";
 import { Database } from "../ovsdb/client.ts";
 import { byIds, entries, type Row, select } from "../ovsdb/ops.ts";
 import { usesSsl } from "../ovsdb/remote.ts";
+import { localPluginConfig, pendingOf } from "./gc.ts";
 import type { Context, Outcome, Subcommand } from "./subcommand.ts";
 
 /** A logical port of a host: its own port or a container's. */
@@ -26,6 +27,8 @@ export interface ContainerStatus extends PortStatus {
 export interface GatewayStatus {
   router: string;
   chassis: string;
+  /** The physical interface gateway-init moved into OVS. */
+  interface?: string;
   externalAddress?: string;
   nextHop?: string;
   joinAddress?: string;
@@ -47,6 +50,8 @@ export interface HostStatus {
 /** The whole cluster. */
 export interface ClusterStatus {
   nb: string;
+  /** This host's removals deferred by DEL while a database was unreachable (see `gc`). */
+  pending: { db: string; name: string; since: string }[];
   router: boolean;
   clusterSubnet?: string;
   hosts: HostStatus[];
@@ -110,6 +115,7 @@ export async function clusterStatus(ctx: Context): Promise<ClusterStatus> {
     entry(host).gateway = {
       router: String(g.name),
       chassis: entries(g.options).chassis ?? "",
+      interface: entries(g.external_ids)[names.Ext.physicalInterface],
       externalAddress: ext ? String(ext.networks) : undefined,
       joinAddress: join ? String(join.networks) : undefined,
       nextHop: snap.routesOf(g).find((r) => r.ip_prefix === "0.0.0.0/0")?.nexthop as
@@ -122,6 +128,16 @@ export async function clusterStatus(ctx: Context): Promise<ClusterStatus> {
     };
   }
   const problems: string[] = [];
+  const pending = (await localPluginConfig(ctx).then(pendingOf, () => [])).map((p) => ({
+    db: p.db,
+    name: p.name,
+    since: p.since,
+  }));
+  for (const p of pending) {
+    problems.push(
+      `removal of ${p.name} from ${p.db === "nb" ? "NB" : "OVS"} deferred since ${p.since}`,
+    );
+  }
   if (!router) problems.push(`router ${names.CLUSTER_ROUTER} is missing (run plugin-init)`);
   for (const h of hosts.values()) {
     h.kind = [h.switch ? "node" : "", h.gateway ? "gateway" : ""].filter(Boolean).join("+");
@@ -132,6 +148,7 @@ export async function clusterStatus(ctx: Context): Promise<ClusterStatus> {
   }
   return {
     nb: nb.remote,
+    pending,
     router: router !== undefined,
     clusterSubnet: router ? entries(router.external_ids)[names.Ext.clusterSubnet] : undefined,
     hosts: [...hosts.values()].sort((a, b) => a.host.localeCompare(b.host)),
@@ -195,9 +212,9 @@ export function formatStatus(s: ClusterStatus): string {
     const g = h.gateway;
     if (g) {
       lines.push(
-        `  gateway ${g.router} on chassis ${g.chassis}: external ${g.externalAddress ?? "-"} via ${
-          g.nextHop ?? "-"
-        }, join ${g.joinAddress ?? "-"}, SNAT ${
+        `  gateway ${g.router} on chassis ${g.chassis}, interface ${g.interface ?? "-"}: external ${
+          g.externalAddress ?? "-"
+        } via ${g.nextHop ?? "-"}, join ${g.joinAddress ?? "-"}, SNAT ${
           g.snat.map((n) => `${n.from} to ${n.to}`).join(", ") || "-"
         }`,
       );

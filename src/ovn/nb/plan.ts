@@ -5,7 +5,7 @@
  * router port and the switch port that faces it) lives here and only here.
  */
 import { map, type Op, type Row, rowUuid, sameColumns } from "../../ovsdb/ops.ts";
-import { attachChildren, detachChildren } from "./_child.ts";
+import { attachChildren, detachChildren, type Parent } from "./_child.ts";
 import * as lr from "./logical_router.ts";
 import * as lrp from "./logical_router_port.ts";
 import * as ls from "./logical_switch.ts";
@@ -80,9 +80,15 @@ export class NbPlan {
       return;
     }
     if (!sameColumns(row, lsp.portRow(spec))) this.ops.push(lsp.updatePort(rowUuid(row), spec));
-    if ("uuid" in sw && !this.#holds(this.snap.switches, sw.uuid, "ports", rowUuid(row))) {
-      this.ops.push(...attachChildren(ls.switchPorts(sw), [["uuid", rowUuid(row)]]));
-    }
+    this.#moveTo(ls.TABLE, this.snap.switches, ls.switchPorts(sw), sw, rowUuid(row));
+  }
+
+  /** Makes `parent` (and only it) hold the child row: moved from wherever it hangs now. */
+  #moveTo(table: string, rows: Row[], parent: Parent, ref: Ref, child: string): void {
+    if ("uuid" in ref && this.#holds(rows, ref.uuid, parent.column, child)) return;
+    // Dropped and added in one transaction: never unreferenced at commit, so never deleted.
+    this.ops.push(...detachChildren(table, parent.column, [child]));
+    this.ops.push(...attachChildren(parent, [["uuid", child]]));
   }
 
   ensureRouterPort(router: Ref, spec: lrp.RouterPortSpec): void {
@@ -97,6 +103,13 @@ export class NbPlan {
     if (!sameColumns(row, lrp.routerPortRow(spec))) {
       this.ops.push(lrp.updateRouterPort(rowUuid(row), spec));
     }
+    this.#moveTo(
+      lr.TABLE,
+      this.snap.routers,
+      lr.routerChildren(router, "ports"),
+      router,
+      rowUuid(row),
+    );
   }
 
   /** A router port and the switch port of type "router" that faces it. */

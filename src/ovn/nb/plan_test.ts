@@ -383,16 +383,6 @@ const differs: { desc: string; snap: NbSnapshot; want: unknown }[] = [
       },
     },
   },
-  {
-    desc: "the switch misses a port (attached, not updated)",
-    snap: complete({ switches: [switchRow({ ports: s([u(STOR)]) })] }),
-    want: {
-      op: "mutate",
-      table: "Logical_Switch",
-      where: byId(SW),
-      mutations: [["ports", "insert", ["set", [["uuid", AGENT]]]]],
-    },
-  },
 ];
 
 for (const { desc, snap, want } of differs) {
@@ -403,6 +393,26 @@ for (const { desc, snap, want } of differs) {
     assert.deepEqual(plan.created, []);
   });
 }
+
+Deno.test("NbPlan moves a port the switch misses: dropped from any holder, attached, not updated", () => {
+  const plan = new NbPlan(complete({ switches: [switchRow({ ports: s([u(STOR)]) })] }));
+  nodeInit(plan, { uuid: LR });
+  assert.deepEqual(plan.ops, [
+    {
+      op: "mutate",
+      table: "Logical_Switch",
+      where: [["ports", "includes", ["uuid", AGENT]]],
+      mutations: [["ports", "delete", ["uuid", AGENT]]],
+    },
+    {
+      op: "mutate",
+      table: "Logical_Switch",
+      where: byId(SW),
+      mutations: [["ports", "insert", ["set", [["uuid", AGENT]]]]],
+    },
+  ]);
+  assert.deepEqual(plan.created, []);
+});
 
 Deno.test("NbPlan.ensureRouter() updates a router whose options differ", () => {
   const gr = {

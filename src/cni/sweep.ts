@@ -1,0 +1,70 @@
+/**
+ * Recovery after a host reboot or a killed ADD whose DEL never came: this
+ * host's plugin-made logical ports and OVS ports whose container interface no
+ * longer exists here (its veth died with the container's namespace) are
+ * removed, each under its attachment's lock. Live containers, host ports and
+ * other hosts' ports are never touched. Used by the driver's `gc` and by
+ * node-init.
+ */
+import * as names from "../names.ts";
+import { withAttachmentLock } from "./attachment.ts";
+import type { NetConf } from "./config.ts";
+import type { Databases } from "./databases.ts";
+import { findPorts, removePorts } from "./nb_ports.ts";
+import { findInterfaces, unplugFromBridge } from "./ovs_ports.ts";
+import { completePending } from "./pending.ts";
+import { hostLinkExists } from "./port.ts";
+
+/** What a sweep removed. */
+export interface SweepOutcome {
+  /** Deferred removals completed. */
+  deferred: string[];
+  /** Logical ports of attachments whose veth is gone. */
+  ports: string[];
+  /** OVS ports of attachments whose veth is gone. */
+  ovsPorts: string[];
+}
+
+/** Completes deferred removals, then removes this host's attachments whose veth is gone. */
+export async function sweepHost(conf: NetConf, dbs: Databases): Promise<SweepOutcome> {
+  const deferred = [
+    ...await completePending(conf, "nb", dbs.nb),
+    ...await completePending(conf, "ovs", dbs.ovs),
+  ];
+  const mine = { [names.Ext.role]: "container-port", [names.Ext.host]: conf.hostId };
+  const [inNb, inOvs] = await Promise.all([findPorts(dbs.nb, mine), findInterfaces(dbs.ovs, mine)]);
+  const attachments = new Map<string, { network: string; containerId: string; ifname: string }>();
+  for (const ids of [...inNb, ...inOvs]) {
+    const a = {
+      network: ids[names.Ext.network],
+      containerId: ids[names.Ext.containerId],
+      ifname: ids[names.Ext.ifname],
+    };
+    if (a.network && a.containerId && a.ifname) {
+      attachments.set(names.containerPort(a.network, a.containerId, a.ifname), a);
+    }
+  }
+  const out: SweepOutcome = { deferred, ports: [], ovsPorts: [] };
+  for (const [lsp, a] of attachments) {
+    const veth = names.hostVethName(a.network, a.containerId, a.ifname);
+    if (hostLinkExists(veth)) continue;
+    const plan = { lsp, veth, ids: {} };
+    await withAttachmentLock(conf, plan, async () => {
+      if (hostLinkExists(veth)) return; // an ADD made it meanwhile
+      await Promise.all([removePorts(dbs.nb, [lsp]), unplugFromBridge(dbs.ovs, [veth])]);
+      if (
+        inNb.some((i) =>
+          names.containerPort(
+            i[names.Ext.network],
+            i[names.Ext.containerId],
+            i[names.Ext.ifname],
+          ) === lsp
+        )
+      ) {
+        out.ports.push(lsp);
+      }
+      if (inOvs.some((i) => i["iface-id"] === lsp)) out.ovsPorts.push(veth);
+    }, () => true);
+  }
+  return out;
+}
