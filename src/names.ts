@@ -18,6 +18,8 @@ export const HOST_INTERFACE = "ovn-mesos";
 export const PLUGIN_TYPE = "ovn-mesos-plugin";
 /** The CNI network name when node-init is not told another. */
 export const DEFAULT_NETWORK = "ovn";
+/** The nftables table (family ip) that holds port mappings at the host's own addresses. */
+export const NFT_TABLE = "ovn-mesos";
 /** The physical network name that localnet ports and bridge mappings share. */
 export const PHYSICAL_NETWORK = "mesos-external";
 
@@ -35,6 +37,12 @@ export const Ext = {
   version: "ovn-mesos/version",
   /** The join-switch address index of a gateway router. */
   joinIndex: "ovn-mesos/join-index",
+  /** On a container's logical port and load balancers: its port mappings (`tcp:8080:80,…`). */
+  portMappings: "ovn-mesos/port-mappings",
+  /** On a gateway router: its external address (the address of its port mappings). */
+  externalIp: "ovn-mesos/external-ip",
+  /** On a load balancer: the logical port whose mappings it carries. */
+  attachment: "ovn-mesos/attachment",
   /** On mesos-router: the cluster subnet, recorded by the first init that names it. */
   clusterSubnet: "ovn-mesos/cluster-subnet",
   /** On the host interface: the CNI configuration file node-init wrote. */
@@ -56,7 +64,9 @@ export type Role =
   | "container-port"
   | "join-switch"
   | "gateway-router"
-  | "external-switch";
+  | "external-switch"
+  | "gateway-policy"
+  | "port-mapping";
 
 /** The logical switch of one host. */
 export const hostSwitch = (systemId: string): string => `mesos-${systemId}`;
@@ -89,6 +99,9 @@ export const routerToExternalPort = (systemId: string): string => `rtoe-GR_${sys
 export const externalToRouterPort = (systemId: string): string => `etor-GR_${systemId}`;
 /** The external switch's localnet port. */
 export const localnetPort = (systemId: string): string => `ext_${systemId}_localnet`;
+/** A container's load balancer on a gateway router, per protocol. */
+export const mappingLoadBalancer = (lsp: string, protocol: string): string => `${lsp}/${protocol}`;
+
 /** The OVS bridge that holds a gateway host's physical interface. */
 export const externalBridge = (iface: string): string => `br-${iface}`.slice(0, 15);
 

@@ -16,11 +16,17 @@ const good = {
   dbTimeoutSeconds: 1,
   runDir: Deno.makeTempDirSync({ prefix: "ovn-mesos-errors-" }),
 };
+// A container's namespace of its own (the plugin refuses the host's): removed when the module unloads.
+const NETNS = `ovn-mesos-errors-${Deno.pid}`;
+new Deno.Command("ip", { args: ["netns", "add", NETNS] }).outputSync();
+globalThis.addEventListener("unload", () => {
+  new Deno.Command("ip", { args: ["netns", "del", NETNS] }).outputSync();
+});
 const add = {
   CNI_COMMAND: "ADD",
   CNI_CONTAINERID: "c1",
   CNI_IFNAME: "eth0",
-  CNI_NETNS: "/proc/self/ns/net",
+  CNI_NETNS: `/run/netns/${NETNS}`,
 };
 
 async function plugin(env: Record<string, string>, stdin: string) {

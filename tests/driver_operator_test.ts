@@ -80,8 +80,8 @@ Deno.test(
       const tools = ["ovn-nbctl", "ovs-vsctl", "ovn-sbctl", "ovn-appctl", "ovs-appctl"];
       assert.deepEqual([...programs].filter((p) => tools.includes(p)), [], [...programs].join(" "));
       assert.ok(programs.has("ip") && programs.has("deno"), [...programs].join(" "));
-      // What does run: the launcher's sh, deno, and iproute2's ip.
-      assert.deepEqual([...programs].filter((p) => !["sh", "deno", "ip"].includes(p)), [
+      // What does run: the launcher's sh, deno, iproute2's ip and (port mappings) nft.
+      assert.deepEqual([...programs].filter((p) => !["sh", "deno", "ip", "nft"].includes(p)), [
         ...[...programs].filter((p) => p.startsWith("ovn-mesos")),
       ]);
     }),

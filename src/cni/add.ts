@@ -11,6 +11,13 @@ import { closeDatabases, type Databases, openDatabases } from "./databases.ts";
 import type { CmdArgs } from "./env.ts";
 import { allocatePort, type PortAddress, removePorts, secureWhenUp } from "./nb_ports.ts";
 import { plugIntoBridge, unplugFromBridge } from "./ovs_ports.ts";
+import {
+  applyMappings,
+  dropRecord,
+  type MappingsMade,
+  removeLoadBalancers,
+  removeLocalMappings,
+} from "./mappings.ts";
 import { completePending, dropPending } from "./pending.ts";
 import {
   configureContainer,
@@ -26,6 +33,7 @@ interface Made {
   veth: boolean;
   port: boolean;
   plugged: boolean;
+  mappings: MappingsMade;
 }
 
 /** Attaches the container; on any failure undoes what it made and rethrows. */
@@ -37,7 +45,12 @@ export async function cmdAdd(conf: NetConf, args: CmdArgs): Promise<Attachment> 
   try {
     const att = await withAttachmentLock(conf, plan, async () => {
       dropPending(conf, args.containerId, args.ifname);
-      const made: Made = { veth: false, port: false, plugged: false };
+      const made: Made = {
+        veth: false,
+        port: false,
+        plugged: false,
+        mappings: { record: false, nft: false, lbs: false },
+      };
       const veth = createVeth(conf, plan, args.netns!, args.ifname).then(() => {
         made.veth = true;
       });
@@ -59,7 +72,7 @@ export async function cmdAdd(conf: NetConf, args: CmdArgs): Promise<Attachment> 
           // The host end is there already: this attachment exists (a repeated ADD).
           return await answerAgain(conf, args, plan, dbs, e);
         }
-        await undo(plan, dbs, made);
+        await undo(conf, plan, dbs, made);
         throw e;
       }
     }, (ok) => !ok);
@@ -102,6 +115,7 @@ async function attach(
       configureContainer(conf, netns, args.ifname, a, prefix)
     ),
     Promise.all([addr, plugged, offload]).then(([a]) => secureWhenUp(nb, conf, plan, a)),
+    addr.then((a) => applyMappings(conf, plan, nb, a, made.mappings)),
   ]);
   // Every step settles before anything is rolled back.
   await allDone([addr, done]);
@@ -122,11 +136,19 @@ function result(conf: NetConf, args: CmdArgs, a: PortAddress, prefix: number): A
 }
 
 /** Undoes what this call made, and only that. */
-async function undo(plan: AttachmentPlan, { nb, ovs }: Databases, made: Made): Promise<void> {
+async function undo(
+  conf: NetConf,
+  plan: AttachmentPlan,
+  { nb, ovs }: Databases,
+  made: Made,
+): Promise<void> {
+  const m = made.mappings;
   await allDone([
     made.veth ? deleteVeths([plan.veth]) : Promise.resolve(),
     made.port ? removePorts(nb, [plan.lsp]) : Promise.resolve(),
     made.plugged ? unplugFromBridge(ovs, [plan.veth]) : Promise.resolve(),
+    m.nft ? removeLocalMappings(conf, plan) : Promise.resolve(m.record && dropRecord(conf, plan)),
+    m.lbs ? removeLoadBalancers(nb, [plan.lsp]) : Promise.resolve(),
   ]).catch(() => {});
 }
 

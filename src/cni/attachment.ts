@@ -2,6 +2,7 @@
 import * as names from "../names.ts";
 import { VERSION } from "../version.ts";
 import type { NetConf } from "./config.ts";
+import { formatPortMappings } from "./port_mappings.ts";
 
 /** The names and ids of what ADD makes for one attachment. */
 export interface AttachmentPlan {
@@ -25,6 +26,9 @@ export function planAttachment(conf: NetConf, containerId: string, ifname: strin
       [names.Ext.containerId]: containerId,
       [names.Ext.ifname]: ifname,
       [names.Ext.version]: VERSION,
+      ...(conf.portMappings?.length
+        ? { [names.Ext.portMappings]: formatPortMappings(conf.portMappings) }
+        : {}),
     },
   };
 }

@@ -11,8 +11,9 @@ import type { Databases } from "./databases.ts";
 import { openNb, openOvs } from "./databases.ts";
 import type { CmdArgs } from "./env.ts";
 import { logLine } from "./log.ts";
-import { removePorts } from "./nb_ports.ts";
+import { removeFromNb } from "./nb_ports.ts";
 import { unplugFromBridge } from "./ovs_ports.ts";
+import { hasMappings, removeLocalMappings } from "./mappings.ts";
 import { completePending, recordPending } from "./pending.ts";
 import { deleteVeths } from "./port.ts";
 
@@ -27,9 +28,16 @@ export async function cmdDel(conf: NetConf, args: CmdArgs): Promise<void> {
   try {
     await withAttachmentLock(conf, plan, async () => {
       // The `ip` process first: it runs while the databases are opened and changed.
-      const kernel = deleteVeths([plan.veth]);
+      const mapped = hasMappings(conf, plan);
+      const kernel = allDone([
+        deleteVeths([plan.veth]),
+        mapped ? removeLocalMappings(conf, plan) : Promise.resolve(),
+      ]);
       const [nbDone, ovsDone] = await Promise.all([
-        nb.then((db) => removePorts(db, [plan.lsp])).then(() => undefined, (e: Error) => e),
+        nb.then((db) => removeFromNb(db, [plan.lsp], mapped)).then(
+          () => undefined,
+          (e: Error) => e,
+        ),
         ovs.then((db) => unplugFromBridge(db, [plan.veth])).then(() => undefined, (e: Error) => e),
       ]);
       await kernel.catch(() => {});
@@ -52,13 +60,15 @@ export async function cmdDel(conf: NetConf, args: CmdArgs): Promise<void> {
 
 /** Removes the logical ports, the OVS ports and the veth pairs of attachments, all at once. */
 export function deleteAttachment(
+  conf: NetConf,
   plans: AttachmentPlan | AttachmentPlan[],
   dbs: Databases,
 ): Promise<void> {
   const all = Array.isArray(plans) ? plans : [plans];
   return allDone([
     deleteVeths(all.map((p) => p.veth)),
-    removePorts(dbs.nb, all.map((p) => p.lsp)),
+    ...all.map((p) => removeLocalMappings(conf, p)),
+    removeFromNb(dbs.nb, all.map((p) => p.lsp), true),
     unplugFromBridge(dbs.ovs, all.map((p) => p.veth)),
   ]);
 }

@@ -37,7 +37,7 @@ export function cmdGc(conf: NetConf): Promise<string[]> {
       planAttachment(conf, ...(k.split("\n") as [string, string]))
     );
     // Under the attachments' locks, so that a DEL or ADD of one of them never runs underneath.
-    await withAttachmentLocks(conf, plans, () => deleteAttachment(plans, dbs), () => true);
+    await withAttachmentLocks(conf, plans, () => deleteAttachment(conf, plans, dbs), () => true);
     return [...deferred, ...plans.map((p) => p.lsp)];
   });
 }

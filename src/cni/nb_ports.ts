@@ -7,7 +7,9 @@ import type { Database } from "../ovsdb/client.ts";
 import { isConstraintViolation, isWaitTimeout } from "../ovsdb/errors.ts";
 import { byIds, entries, eq, rowUuid, select } from "../ovsdb/ops.ts";
 import type { AttachmentPlan } from "./attachment.ts";
+import { allDone } from "./all_done.ts";
 import type { NetConf } from "./config.ts";
+import { removeLoadBalancers } from "./mappings.ts";
 
 /** A port's allocated addresses. */
 export interface PortAddress {
@@ -125,4 +127,12 @@ export async function findPorts(
 ): Promise<Record<string, string>[]> {
   const [rows] = await nb.read([select(lsp.TABLE, byIds(ids), ["external_ids"])]);
   return rows.map((r) => entries(r.external_ids));
+}
+
+/** Removes logical ports and, when the attachments had mappings, their load balancers. */
+export async function removeFromNb(nb: Database, lsps: string[], mapped: boolean): Promise<void> {
+  await allDone([
+    removePorts(nb, lsps),
+    mapped ? removeLoadBalancers(nb, lsps) : Promise.resolve(),
+  ]);
 }

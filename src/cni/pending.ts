@@ -11,7 +11,7 @@
 import { planAttachment, withAttachmentLock } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
 import type { Database } from "../ovsdb/client.ts";
-import { removePorts } from "./nb_ports.ts";
+import { removeFromNb } from "./nb_ports.ts";
 import { unplugFromBridge } from "./ovs_ports.ts";
 
 /** Which database a record waits for. */
@@ -98,7 +98,7 @@ export async function completePending(
       } catch {
         return; // completed or superseded meanwhile
       }
-      if (db === "nb") await removePorts(database, [r.name]);
+      if (db === "nb") await removeFromNb(database, [r.name], true);
       else await unplugFromBridge(database, [r.name]);
       Deno.removeSync(path);
       done.push(r.name);

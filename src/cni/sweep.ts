@@ -10,7 +10,8 @@ import * as names from "../names.ts";
 import { withAttachmentLock } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
 import type { Databases } from "./databases.ts";
-import { findPorts, removePorts } from "./nb_ports.ts";
+import { removeLocalMappings } from "./mappings.ts";
+import { findPorts, removeFromNb } from "./nb_ports.ts";
 import { findInterfaces, unplugFromBridge } from "./ovs_ports.ts";
 import { completePending } from "./pending.ts";
 import { hostLinkExists } from "./port.ts";
@@ -51,7 +52,11 @@ export async function sweepHost(conf: NetConf, dbs: Databases): Promise<SweepOut
     const plan = { lsp, veth, ids: {} };
     await withAttachmentLock(conf, plan, async () => {
       if (hostLinkExists(veth)) return; // an ADD made it meanwhile
-      await Promise.all([removePorts(dbs.nb, [lsp]), unplugFromBridge(dbs.ovs, [veth])]);
+      await Promise.all([
+        removeFromNb(dbs.nb, [lsp], true),
+        unplugFromBridge(dbs.ovs, [veth]),
+        removeLocalMappings(conf, plan),
+      ]);
       if (
         inNb.some((i) =>
           names.containerPort(

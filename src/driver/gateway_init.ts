@@ -26,7 +26,13 @@ import * as port from "../ovs/port.ts";
 import { applyGuarded } from "../ovsdb/guarded.ts";
 import { type Op, rowUuid } from "../ovsdb/ops.ts";
 import { VERSION } from "../version.ts";
-import { gatewayRouters, joinAddress, pickJoinIndex, planGatewayRemoval } from "./host_rows.ts";
+import {
+  gatewayRouters,
+  joinAddress,
+  pickJoinIndex,
+  planGatewayPolicy,
+  planGatewayRemoval,
+} from "./host_rows.ts";
 import { checkSystemId, recordClusterSubnet } from "./node_init.ts";
 import type { Context, Outcome, Subcommand } from "./subcommand.ts";
 
@@ -251,12 +257,16 @@ export function planGatewayInit(snap: NbSnapshot, input: GatewayInitInput, host:
     switchPort: names.joinToRouterPort(names.CLUSTER_ROUTER),
   });
   // This host's gateway router, pinned to its chassis, on the join switch.
+  // lb_force_snat_ip: a port mapping's traffic reaches the container from the
+  // gateway router's own join address, so the reply returns through the same
+  // gateway even when mesos-router spreads traffic over several (ECMP).
   const gr = plan.ensureRouter({
     name: grName,
-    options: { chassis: host },
+    options: { chassis: host, lb_force_snat_ip: "router_ip" },
     externalIds: ids("gateway-router", {
       [names.Ext.joinIndex]: String(index),
       [names.Ext.physicalInterface]: input.iface,
+      [names.Ext.externalIp]: extIp,
     }),
   });
   plan.link({
@@ -302,6 +312,7 @@ export function planGatewayInit(snap: NbSnapshot, input: GatewayInitInput, host:
     externalIp: extIp,
     logicalIp: networkCidr(input.clusterSubnet),
   });
+  planGatewayPolicy(plan, host, networkCidr(input.clusterSubnet), index);
   return {
     ops: [...ops, ...plan.ops],
     done: () => ({ router: grName, join: joinGr, created: plan.created }),

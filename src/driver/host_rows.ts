@@ -9,7 +9,7 @@ import * as lr from "../ovn/nb/logical_router.ts";
 import * as ls from "../ovn/nb/logical_switch.ts";
 import type { NbPlan } from "../ovn/nb/plan.ts";
 import { type NbSnapshot, refs } from "../ovn/nb/snapshot.ts";
-import { entries, type Row, rowUuid } from "../ovsdb/ops.ts";
+import { type Condition, entries, type Row, rowUuid } from "../ovsdb/ops.ts";
 
 /** The join-switch address of router number `index` (mesos-router is 1). */
 export function joinAddress(index: number): string {
@@ -71,6 +71,7 @@ export function planSwitchRemoval(plan: NbPlan, host: string): string[] {
     plan.detach(lr.TABLE, "ports", [rowUuid(rtos)]);
     removed.push(`router port ${rtos.name}`);
   }
+  planPolicyRemoval(plan, host);
   return removed;
 }
 
@@ -84,7 +85,23 @@ export function planGatewayRemoval(plan: NbPlan, host: string): string[] {
   if (!gr) return removed;
   const gateways = gatewayRouters(snap);
   const index = gateways.get(grName);
+  planPolicyRemoval(plan, host);
+  // Port-mapping load balancers that only this gateway applied go with it.
+  const elsewhere = new Set(
+    snap.routers.filter((r) => r !== gr).flatMap((r) => refs(r.load_balancer)),
+  );
+  const orphans = refs(gr.load_balancer).filter((lb) => !elsewhere.has(lb));
   plan.ops.push(lr.deleteRouter(rowUuid(gr)));
+  if (orphans.length) {
+    plan.ops.push(
+      ...orphans.map((id) => ({
+        op: "delete" as const,
+        table: "Load_Balancer",
+        where: [["_uuid", "==", ["uuid", id]] as Condition],
+      })),
+    );
+    removed.push(`${orphans.length} port-mapping load balancer(s)`);
+  }
   removed.push(`gateway router ${grName}`);
   if (cluster && index !== undefined) {
     const hop = joinAddress(index).split("/")[0];
@@ -108,6 +125,44 @@ export function planGatewayRemoval(plan: NbPlan, host: string): string[] {
     if (jtor) plan.detach(ls.TABLE, "ports", [rowUuid(jtor)]);
   }
   return removed;
+}
+
+/** The priority of a host's reroute policy on mesos-router. */
+export const GATEWAY_POLICY_PRIORITY = 1000;
+
+/**
+ * A host that is both a node and a gateway sends its containers' traffic to
+ * the outside through its own gateway router: a reroute policy on
+ * mesos-router for its subnet. (A policy, not a src-ip static route: a route's
+ * precedence follows prefix lengths, so a /24 source route would beat another
+ * host's shorter connected subnet.) Hosts without a gateway keep ECMP.
+ */
+export function planGatewayPolicy(
+  plan: NbPlan,
+  host: string,
+  clusterSubnet: string,
+  joinIndex?: number,
+  hostSubnet?: string,
+): void {
+  const snap = plan.snap;
+  const cluster = snap.router(names.CLUSTER_ROUTER);
+  const subnet = hostSubnet ?? entries(snap.switch(names.hostSwitch(host))?.other_config).subnet;
+  const index = joinIndex ?? gatewayRouters(snap).get(names.gatewayRouter(host));
+  if (!cluster || !subnet || index === undefined) return;
+  plan.ensurePolicy({ uuid: rowUuid(cluster) }, {
+    priority: GATEWAY_POLICY_PRIORITY,
+    match: `ip4.src == ${subnet} && ip4.dst != ${clusterSubnet}`,
+    action: "reroute",
+    nexthops: [joinAddress(index).split("/")[0]],
+    externalIds: { [names.Ext.role]: "gateway-policy", [names.Ext.host]: host },
+  });
+}
+
+/** Removes the host's reroute policy from mesos-router. */
+function planPolicyRemoval(plan: NbPlan, host: string): void {
+  const ids = { [names.Ext.role]: "gateway-policy", [names.Ext.host]: host };
+  const mine = plan.snap.withIds(plan.snap.policies, ids);
+  if (mine.length) plan.detach(lr.TABLE, "policies", mine.map(rowUuid));
 }
 
 /** The router ports a router holds, as read. */

@@ -18,6 +18,7 @@ import {
   parseIpv4,
 } from "../net/cidr.ts";
 import { ipJson } from "../net/ip.ts";
+import { runNft, setupBatch } from "../net/nft.ts";
 import * as names from "../names.ts";
 import * as lsp from "../ovn/nb/logical_switch_port.ts";
 import { NbPlan } from "../ovn/nb/plan.ts";
@@ -31,7 +32,7 @@ import { type ConfigFile, parseNetConf } from "../cni/config.ts";
 import { sweepLocal } from "./gc.ts";
 import { cniConfigPath, writeCniConfig } from "./cni_config.ts";
 import { removeHostInterface, setUpHostInterface } from "./host_interface.ts";
-import { hostPortNames, planHostRemoval } from "./host_rows.ts";
+import { hostPortNames, planGatewayPolicy, planHostRemoval } from "./host_rows.ts";
 import type { Context, LocalHost, Outcome, Subcommand } from "./subcommand.ts";
 
 const flags: FlagSpec[] = [
@@ -265,10 +266,16 @@ export async function nodeInit(ctx: Context, flags: Flags): Promise<Outcome> {
         ...(plugin ? { [names.Ext.pluginLink]: plugin.link } : {}),
       },
     });
+    await enablePortMappings().catch((e) => {
+      throw new DriverError(
+        `cannot set up port mappings (nftables table ${names.NFT_TABLE}): ${e.message}`,
+      );
+    });
     const config: ConfigFile = {
       cniVersion: "0.2.0",
       name: input.network,
       type: names.PLUGIN_TYPE,
+      capabilities: { portMappings: true },
       logicalSwitch: names.hostSwitch(host),
       subnet: networkCidr(input.subnet),
       gateway: gatewayIp,
@@ -388,6 +395,8 @@ export function planNodeInit(snap: NbSnapshot, input: NodeInitInput, host: strin
     externalIds: ids("host-switch"),
   });
   plan.ensureSwitchPort(sw, { name: port, addresses: ["dynamic"], externalIds: ids(role) });
+  // A host that became a gateway first: its containers leave through it.
+  planGatewayPolicy(plan, host, networkCidr(input.clusterSubnet), undefined, subnetText);
   return {
     ops: [...ops, ...plan.ops],
     done: (): NbOutcome => ({ port, created: plan.created }),
@@ -489,6 +498,16 @@ async function underlayMtu(local: LocalHost): Promise<number> {
     "show",
   ]);
   return links.find((l) => l.addr_info.some((a) => a.local === local.encapIp))?.mtu ?? 1500;
+}
+
+/**
+ * Port mappings at this host's addresses: the nftables table (rules made
+ * anew, mappings kept) and IPv4 forwarding, which DNAT into the overlay needs.
+ */
+async function enablePortMappings(): Promise<void> {
+  await runNft(setupBatch(names.NFT_TABLE, names.HOST_INTERFACE));
+  const forward = "/proc/sys/net/ipv4/ip_forward";
+  if ((await Deno.readTextFile(forward)).trim() !== "1") await Deno.writeTextFile(forward, "1\n");
 }
 
 /**

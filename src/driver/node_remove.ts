@@ -2,6 +2,7 @@
 import type { Flags, FlagSpec } from "../args.ts";
 import { DriverError, UsageError } from "../errors.ts";
 import { ipBatch, ipTry } from "../net/ip.ts";
+import { runNft } from "../net/nft.ts";
 import * as names from "../names.ts";
 import * as lsp from "../ovn/nb/logical_switch_port.ts";
 import { NbPlan } from "../ovn/nb/plan.ts";
@@ -115,6 +116,12 @@ async function removeLocally(ctx: Context, host: string): Promise<string[]> {
     ops.push(...setExternalIds({ "ovn-bridge-mappings": kept || undefined }));
   }
   if (ops.length) await applyToSwitch(ovs, ops);
+  if (hostIface) {
+    await runNft(`delete table ip ${names.NFT_TABLE}\n`).then(
+      () => removed.push(`nftables table ${names.NFT_TABLE}`),
+      () => {},
+    );
+  }
   for (const i of containerIfaces) await ipTry(["link", "del", String(i.name)]);
   if (containerIfaces.length) removed.push(`${containerIfaces.length} container veth(s)`);
   if (hostIface) removed.push(`OVS interface ${names.HOST_INTERFACE}`);

@@ -415,7 +415,17 @@ for (const { desc, row, want } of upRows) {
 
 // ---------------------------------------------------------------- logical_router.ts
 
-const routerColumns = ["_uuid", "name", "ports", "static_routes", "nat", "options", "external_ids"];
+const routerColumns = [
+  "_uuid",
+  "name",
+  "ports",
+  "static_routes",
+  "policies",
+  "nat",
+  "load_balancer",
+  "options",
+  "external_ids",
+];
 
 table("logical_router", [
   {

@@ -9,7 +9,9 @@ export const COLUMNS = [
   "name",
   "ports",
   "static_routes",
+  "policies",
   "nat",
+  "load_balancer",
   "options",
   "external_ids",
 ];
@@ -55,7 +57,7 @@ export function deleteRouter(id: string): Op {
 /** A router's column of children (ports, static_routes, nat). */
 export function routerChildren(
   ref: { uuid: string } | { named: string },
-  column: "ports" | "static_routes" | "nat",
+  column: "ports" | "static_routes" | "nat" | "policies",
 ): Parent {
   return {
     table: TABLE,

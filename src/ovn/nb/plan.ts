@@ -4,13 +4,14 @@
  * holds everything yields no operation at all. The router-link logic (a
  * router port and the switch port that faces it) lives here and only here.
  */
-import { map, type Op, type Row, rowUuid, sameColumns } from "../../ovsdb/ops.ts";
+import { byUuid, map, type Op, type Row, rowUuid, sameColumns, update } from "../../ovsdb/ops.ts";
 import { attachChildren, detachChildren, type Parent } from "./_child.ts";
 import * as lr from "./logical_router.ts";
 import * as lrp from "./logical_router_port.ts";
 import * as ls from "./logical_switch.ts";
 import * as lsp from "./logical_switch_port.ts";
 import * as nat from "./nat.ts";
+import * as policy from "./policy.ts";
 import type { NbSnapshot } from "./snapshot.ts";
 import { refs } from "./snapshot.ts";
 import * as route from "./static_route.ts";
@@ -124,12 +125,27 @@ export class NbPlan {
     });
   }
 
-  /** Adds the route unless the router (as read) has it. */
+  /** Adds the route unless the router (as read) has it; sets its options if they differ. */
   ensureRoute(router: Ref, spec: route.RouteSpec): void {
     const row = "uuid" in router ? this.#row(this.snap.routers, router.uuid) : undefined;
-    if (row && this.snap.routesOf(row).some((r) => route.sameRoute(r, spec))) return;
+    const have = row && this.snap.routesOf(row).find((r) => route.sameRoute(r, spec));
+    if (have) {
+      if (spec.options && !sameColumns(have, { options: map(spec.options) })) {
+        this.ops.push(update(route.TABLE, byUuid(rowUuid(have)), { options: map(spec.options) }));
+      }
+      return;
+    }
     this.ops.push(
       ...route.addRoute(spec, lr.routerChildren(router, "static_routes"), this.#name("rt")),
+    );
+  }
+
+  /** Adds the policy unless the router (as read) has it. */
+  ensurePolicy(router: Ref, spec: policy.PolicySpec): void {
+    const row = "uuid" in router ? this.#row(this.snap.routers, router.uuid) : undefined;
+    if (row && this.snap.policiesOf(row).some((r) => policy.samePolicy(r, spec))) return;
+    this.ops.push(
+      ...policy.addPolicy(spec, lr.routerChildren(router, "policies"), this.#name("pol")),
     );
   }
 

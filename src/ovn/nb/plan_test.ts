@@ -649,7 +649,7 @@ Deno.test("NbSnapshot.guards() wait, with timeout 0, for routers and switches ex
       op: "wait",
       table: "Logical_Router",
       where: [],
-      columns: ["name", "external_ids", "ports", "static_routes", "nat"],
+      columns: ["name", "external_ids", "ports", "static_routes", "policies", "nat"],
       until: "==",
       rows: [
         {
@@ -657,6 +657,7 @@ Deno.test("NbSnapshot.guards() wait, with timeout 0, for routers and switches ex
           external_ids: m({ "ovn-mesos/role": "cluster-router" }),
           ports: u(RTOS),
           static_routes: ["set", []],
+          policies: undefined,
           nat: ["set", []],
         },
         {
@@ -664,6 +665,7 @@ Deno.test("NbSnapshot.guards() wait, with timeout 0, for routers and switches ex
           external_ids: m({ "ovn-mesos/role": "cluster-router" }),
           ports: ["set", []],
           static_routes: u(RT),
+          policies: undefined,
           nat: u(NAT),
         },
       ],

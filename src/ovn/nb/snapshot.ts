@@ -9,6 +9,7 @@ import * as lrp from "./logical_router_port.ts";
 import * as ls from "./logical_switch.ts";
 import * as lsp from "./logical_switch_port.ts";
 import * as nat from "./nat.ts";
+import * as policy from "./policy.ts";
 import * as route from "./static_route.ts";
 
 /** Routers, switches, router ports, routes and NAT whole (they grow with hosts, not containers); switch ports by name. */
@@ -20,18 +21,20 @@ export class NbSnapshot {
     readonly routes: Row[],
     readonly nats: Row[],
     readonly ports: Row[],
+    readonly policies: Row[] = [],
   ) {}
 
   static async read(db: Database, portNames: string[] = []): Promise<NbSnapshot> {
-    const [routers, switches, routerPorts, routes, nats, ...ports] = await db.read([
+    const [routers, switches, routerPorts, routes, nats, policies, ...ports] = await db.read([
       select(lr.TABLE, [], lr.COLUMNS),
       select(ls.TABLE, [], ls.COLUMNS),
       select(lrp.TABLE, [], lrp.COLUMNS),
       select(route.TABLE, [], route.COLUMNS),
       select(nat.TABLE, [], nat.COLUMNS),
+      select(policy.TABLE, [], policy.COLUMNS),
       ...portNames.map((n) => lsp.selectPort(n)),
     ]);
-    return new NbSnapshot(routers, switches, routerPorts, routes, nats, ports.flat());
+    return new NbSnapshot(routers, switches, routerPorts, routes, nats, ports.flat(), policies);
   }
 
   router(name: string): Row | undefined {
@@ -58,6 +61,11 @@ export class NbSnapshot {
     const held = new Set(refs(router.static_routes));
     return this.routes.filter((r) => held.has(rowUuid(r)));
   }
+  /** The policy rows a router holds. */
+  policiesOf(router: Row): Row[] {
+    const held = new Set(refs(router.policies));
+    return this.policies.filter((r) => held.has(rowUuid(r)));
+  }
   /** The NAT rows a router holds. */
   natsOf(router: Row): Row[] {
     const held = new Set(refs(router.nat));
@@ -70,7 +78,7 @@ export class NbSnapshot {
    * fail and be made again.
    */
   guards(): Op[] {
-    const rc = ["name", "external_ids", "ports", "static_routes", "nat"];
+    const rc = ["name", "external_ids", "ports", "static_routes", "policies", "nat"];
     const sc = ["name", "other_config", "external_ids"];
     return [
       guard(lr.TABLE, [], rc, project(this.routers, rc)),

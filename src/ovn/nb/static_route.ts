@@ -3,13 +3,15 @@ import { map, type Op, type Row } from "../../ovsdb/ops.ts";
 import { insertChild, type Parent } from "./_child.ts";
 
 export const TABLE = "Logical_Router_Static_Route";
-export const COLUMNS = ["_uuid", "ip_prefix", "nexthop", "policy", "external_ids"];
+export const COLUMNS = ["_uuid", "ip_prefix", "nexthop", "policy", "options", "external_ids"];
 
 export interface RouteSpec {
   prefix: string;
   nexthop: string;
   /** "dst-ip" (OVN's default) or "src-ip". */
   policy?: "dst-ip" | "src-ip";
+  /** e.g. `ecmp_symmetric_reply: "true"`. */
+  options?: Record<string, string>;
   externalIds?: Record<string, string>;
 }
 
