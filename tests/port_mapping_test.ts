@@ -189,7 +189,9 @@ Deno.test(
       const stopOut = await serve(outside, ["tcp:9000"]);
       const nsB = await sb.addContainerNetns("onB");
       const nsA = await sb.addContainerNetns("onA");
-      ipOf(await addWithMappings(b, "onB", nsB, [{ host_port: 8080, container_port: 80 }]));
+      const ipB = ipOf(
+        await addWithMappings(b, "onB", nsB, [{ host_port: 8080, container_port: 80 }]),
+      );
       ipOf(await addWithMappings(a, "onA", nsA, [{ host_port: 8081, container_port: 80 }]));
       const stops = [await serve(nsB, ["tcp:80"]), await serve(nsA, ["tcp:80"])];
       try {
@@ -205,6 +207,16 @@ Deno.test(
         // Egress is seen outside as B's external address, from B and from A (no gateway of its own).
         assert.equal(await ask(sb, nsB, "tcp", "203.0.113.1", 9000), "tcp from 203.0.113.6");
         assert.equal(await ask(sb, nsA, "tcp", "203.0.113.1", 9000), "tcp from 203.0.113.6");
+        const st = await driverOk(sb, a.host, ["status"]) as unknown as {
+          hosts: { containers: { containerId: string; mappings: unknown[] }[] }[];
+        };
+        assert.deepEqual(st.hosts[1].containers[0].mappings, [{
+          protocol: "tcp",
+          hostAddress: "any",
+          hostPort: 8080,
+          gateways: ["203.0.113.6:8080"],
+          target: `${ipB}:80`,
+        }]);
         const lbs = await sb.nbctl("--bare", "--columns=name", "list", "Load_Balancer");
         assert.deepEqual(lbs.split("\n").filter(Boolean).sort(), [
           "ovn/onA/eth0/tcp",

@@ -1,5 +1,7 @@
 /** status: the cluster as NB (and, where it can be read, the Southbound database) sees it. */
 import * as names from "../names.ts";
+import { readPortMappings } from "../cni/port_mappings.ts";
+import * as lb from "../ovn/nb/load_balancer.ts";
 import * as lsp from "../ovn/nb/logical_switch_port.ts";
 import { NbSnapshot } from "../ovn/nb/snapshot.ts";
 import { Database } from "../ovsdb/client.ts";
@@ -22,6 +24,19 @@ export interface ContainerStatus extends PortStatus {
   network: string;
   containerId: string;
   ifname: string;
+  /** Its port mappings: at its host's addresses, and the gateway addresses that lead to it. */
+  mappings: MappingStatus[];
+}
+
+export interface MappingStatus {
+  protocol: string;
+  /** "any" (every address of the host) or the one host address. */
+  hostAddress: string;
+  hostPort: number;
+  /** `IP:PORT` at gateways (their external addresses). */
+  gateways: string[];
+  /** `IP:PORT` in the container. */
+  target: string;
 }
 
 export interface GatewayStatus {
@@ -64,10 +79,11 @@ export async function clusterStatus(ctx: Context): Promise<ClusterStatus> {
   const nb = await ctx.nb();
   const snap = await NbSnapshot.read(nb);
   const cols = ["name", "dynamic_addresses", "up", "external_ids"];
-  const [hostPorts, masterPorts, containers] = await nb.read([
+  const [hostPorts, masterPorts, containers, balancers] = await nb.read([
     select(lsp.TABLE, byIds({ [names.Ext.role]: "host-port" }), cols),
     select(lsp.TABLE, byIds({ [names.Ext.role]: "master-port" }), cols),
     select(lsp.TABLE, byIds({ [names.Ext.role]: "container-port" }), cols),
+    lb.selectLoadBalancers({ [names.Ext.role]: "port-mapping" }),
   ]);
   const bound = await boundChassis(ctx);
   const router = snap.router(names.CLUSTER_ROUTER);
@@ -101,11 +117,22 @@ export async function clusterStatus(ctx: Context): Promise<ClusterStatus> {
   }
   for (const c of containers) {
     const ids = entries(c.external_ids);
+    const status = portStatus(c);
+    const vips = balancers.filter((b) => entries(b.external_ids)[names.Ext.attachment] === c.name);
     entry(hostOf(c)).containers.push({
-      ...portStatus(c),
+      ...status,
       network: ids[names.Ext.network],
       containerId: ids[names.Ext.containerId],
       ifname: ids[names.Ext.ifname],
+      mappings: readPortMappings(ids[names.Ext.portMappings]).map((m) => ({
+        protocol: m.protocol,
+        hostAddress: m.hostIp ?? "any",
+        hostPort: m.hostPort,
+        gateways: vips.filter((b) => b.protocol === m.protocol).flatMap((b) =>
+          Object.keys(entries(b.vips)).filter((v) => v.endsWith(`:${m.hostPort}`))
+        ),
+        target: `${status.address ?? "?"}:${m.containerPort}`,
+      })),
     });
   }
   for (const g of snap.withIds(snap.routers, { [names.Ext.role]: "gateway-router" })) {
@@ -208,6 +235,11 @@ export function formatStatus(s: ClusterStatus): string {
     for (const p of h.hostPorts) lines.push(`  ${p.role} ${p.name}: ${port(p)}`);
     for (const c of h.containers) {
       lines.push(`  container ${c.containerId} ${c.ifname} (${c.network}): ${port(c)}`);
+      for (const m of c.mappings) {
+        const at = `${m.hostAddress === "any" ? h.host : m.hostAddress}:${m.hostPort}`;
+        const gw = m.gateways.length ? `, gateway ${m.gateways.join(" ")}` : "";
+        lines.push(`    mapping ${m.protocol} ${at}${gw} -> ${m.target}`);
+      }
     }
     const g = h.gateway;
     if (g) {
