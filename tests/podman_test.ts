@@ -451,6 +451,26 @@ echo "@http $($B cat /tmp/got)"
 `;
 }
 
+/** GET / at ADDRESS:18080 from a host's own namespace (retried a few times). */
+async function viaHostPort(
+  sb: Sandbox,
+  from: SandboxHost,
+  address: string,
+  tries = 20,
+): Promise<RunResult> {
+  let got: RunResult = { code: -1, stdout: "", stderr: "" };
+  for (let i = 0; i < tries && got.code !== 0; i++) {
+    if (i) await delay(100);
+    got = await sb.run(from, [
+      "python3",
+      "-c",
+      "import sys, urllib.request as u; sys.stdout.write(u.urlopen(sys.argv[1], timeout=3).read().decode())",
+      `http://${address}:18080/index.html`,
+    ], { timeoutMs: 10_000 });
+  }
+  return got;
+}
+
 Deno.test(
   "podman (CNI backend, runc, busybox rootfs) runs containers on the OVN network through " +
     "ovn-mesos-plugin with a 1.0.0 .conflist; they reach a Mesos-style container on hv2",
@@ -584,7 +604,10 @@ Deno.test(
         await Deno.writeTextFile(`${pm.rootfs}/www/index.html`, podBody);
         const httpdArgv = ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"];
         must(
-          await pm.run(["run", "-d", "--name", "web", ...pm.runOptions, ...httpdArgv], 120_000),
+          await pm.run(
+            ["run", "-d", "--name", "web", "-p", "18080:8080", ...pm.runOptions, ...httpdArgv],
+            120_000,
+          ),
           "podman run -d httpd",
         );
         const checkWeb = async (round: string) => {
@@ -646,6 +669,13 @@ Deno.test(
           }
           assert.equal(got.code, 0, `${round}: HTTP Mesos -> podman: ${show(got)}`);
           assert.equal(got.stdout, podBody);
+          // `-p 18080:8080` (runtimeConfig.portMappings): hv1's own address answers, seen from hv2.
+          const mapped = await viaHostPort(sb, hv2, hv1.encapIp);
+          assert.equal(
+            mapped.stdout,
+            podBody,
+            `${round}: podman -p at hv1's address: ${show(mapped)}`,
+          );
           return { id, sandboxKey: info.NetworkSettings.SandboxKey as string, lsp: port.name };
         };
         const first = await checkWeb("podman run -d");
@@ -676,6 +706,11 @@ Deno.test(
         );
         assert.deepEqual(await pluginBridgePorts(sb, hv1), []);
         assert.equal(exists(second.sandboxKey), false, "podman removed its netns");
+        assert.notEqual(
+          (await viaHostPort(sb, hv2, hv1.encapIp, 1)).code,
+          0,
+          "no mapping after rm",
+        );
         assert.deepEqual((await containerPorts(sb)).map((p) => p.ids["ovn-mesos/container-id"]), [
           mesosId,
         ]);
