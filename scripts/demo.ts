@@ -65,7 +65,9 @@ async function demo(sb: Sandbox): Promise<void> {
   const ns2 = await sb.addContainerNetns("9b0e4a61-task-b");
   const t0 = performance.now();
   const [a1, a2] = await Promise.all([
-    mesosCni(h1, "ADD", "3f7c1d2e-task-a", ns1),
+    mesosCni(h1, "ADD", "3f7c1d2e-task-a", ns1, {
+      portMappings: [{ host_port: 8080, container_port: 80 }],
+    }),
     mesosCni(h2, "ADD", "9b0e4a61-task-b", ns2),
   ]);
   const addMs = Math.round(performance.now() - t0);
@@ -93,6 +95,27 @@ async function demo(sb: Sandbox): Promise<void> {
     })(),
   );
 
+  step("North-South: task-a's port mapping 8080 -> 80 (a web server in task-a)");
+  const web = new Deno.Command("nsenter", {
+    args: [`--net=${ns1}`, "python3", "-m", "http.server", "80", "--bind", "0.0.0.0"],
+    cwd: Deno.makeTempDirSync(),
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    await check(
+      "the outside reaches task-a at the gateway's address 203.0.113.5:8080 (OVN load balancer)",
+      httpGet(sb, out, "http://203.0.113.5:8080/"),
+    );
+    await check(
+      `hv2 reaches task-a at hv1's own address ${h1.host.encapIp}:8080 (as Mesos-DNS tells clients)`,
+      httpGet(sb, `/var/run/netns/${h2.host.netns}`, `http://${h1.host.encapIp}:8080/`),
+    );
+  } finally {
+    web.kill("SIGKILL");
+    await web.status;
+  }
+
   step("DEL both, as the Mesos agent does on container exit");
   const [d1, d2] = await Promise.all([
     mesosCni(h1, "DEL", "3f7c1d2e-task-a", ns1),
@@ -112,6 +135,18 @@ async function demo(sb: Sandbox): Promise<void> {
     "status",
   ]);
   console.log(status.stdout.trimEnd().split("\n").map((l) => `  ${l}`).join("\n"));
+}
+
+/** An HTTP GET from a namespace (a path or a name) succeeds within a few tries. */
+async function httpGet(sb: Sandbox, ns: string, url: string): Promise<boolean> {
+  const get = "import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=3).read()";
+  for (let i = 0; i < 20; i++) {
+    if ((await sb.execIn(ns, ["python3", "-c", get, url], { timeoutMs: 10_000 })).code === 0) {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
 }
 
 async function pingFromHost(sb: Sandbox, h: ClusterHost, ip: string): Promise<boolean> {

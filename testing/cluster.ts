@@ -90,14 +90,22 @@ export async function callPlugin(
 }
 
 /** The stdin the Mesos agent sends: the config file without cniVersion, plus its args. */
-export function mesosStdin(config: Record<string, unknown>, network = String(config.name)): string {
+export function mesosStdin(
+  config: Record<string, unknown>,
+  network = String(config.name),
+  portMappings?: { host_port: number; container_port: number; protocol?: string }[],
+): string {
   const { cniVersion: _, ...rest } = config;
   return JSON.stringify({
     ...rest,
     name: network,
     args: {
       "org.apache.mesos": {
-        network_info: { name: network, labels: { labels: [{ key: "app", value: "test" }] } },
+        network_info: {
+          name: network,
+          labels: { labels: [{ key: "app", value: "test" }] },
+          ...(portMappings ? { port_mappings: portMappings } : {}),
+        },
       },
     },
   });
@@ -109,7 +117,11 @@ export function mesosCni(
   command: "ADD" | "DEL",
   containerId: string,
   netns: string | undefined,
-  opts: { ifname?: string; config?: Record<string, unknown> } = {},
+  opts: {
+    ifname?: string;
+    config?: Record<string, unknown>;
+    portMappings?: { host_port: number; container_port: number; protocol?: string }[];
+  } = {},
 ): Promise<CniReply> {
   const env: Record<string, string> = {
     CNI_COMMAND: command,
@@ -118,7 +130,11 @@ export function mesosCni(
     CNI_IFNAME: opts.ifname ?? "eth0",
   };
   if (netns) env.CNI_NETNS = netns;
-  return callPlugin(c.host, env, mesosStdin(opts.config ?? c.config));
+  return callPlugin(
+    c.host,
+    env,
+    mesosStdin(opts.config ?? c.config, undefined, opts.portMappings),
+  );
 }
 
 /** Parses an ADD result the way the Mesos agent does: only `ip4` counts. */
