@@ -1,15 +1,59 @@
 /**
  * A small command-line parser for the driver: `--flag=value`, `--flag value`,
  * boolean `--flag`, and both spellings of every flag (`--cluster_subnet` and
- * `--cluster-subnet`). Unknown flags and stray arguments are errors.
+ * `--cluster-subnet`). Unknown flags and stray arguments are errors. A value's
+ * metavariable is also its kind: values of the kinds in {@link KINDS} are
+ * checked here, once for every subcommand; the rest (CIDRs, addresses,
+ * remotes) by the subcommand that reads them.
  */
 import { UsageError } from "./errors.ts";
 
 /** One flag: its canonical (dashed) name, whether it takes a value, and its help text. */
 export interface FlagSpec {
   name: string;
+  /** The value's metavariable (e.g. `DIR`), which is also its kind (see {@link KINDS}). */
   value?: string;
   help: string;
+}
+
+/** The longest any timeout flag may be: an hour (as the plugin's configuration allows). */
+export const MAX_SECONDS = 3600;
+
+/** A name that becomes part of OVN/OVS names or file names: no path, quote, space or shell syntax. */
+const PLAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.\-]*$/;
+
+/**
+ * What a value of each kind must be; a check returns the problem, if any,
+ * worded to follow `--flag=value`.
+ */
+export const KINDS: Record<string, (value: string) => string | undefined> = {
+  SECONDS: (v) =>
+    /^\d+(\.\d+)?$/.test(v) && Number(v) > 0 && Number(v) <= MAX_SECONDS
+      ? undefined
+      : `must be a positive number of seconds, at most ${MAX_SECONDS}`,
+  BYTES: (v) => /^\d{1,9}$/.test(v) ? undefined : "must be a whole number of bytes",
+  DIR: (v) => {
+    if (!v.startsWith("/")) return "must be an absolute path";
+    return statOf(v)?.isDirectory === false ? "is not a directory" : undefined;
+  },
+  FILE: (v) => statOf(v)?.isDirectory ? "is a directory, not a file" : undefined,
+  NAME: (v) =>
+    PLAIN_NAME.test(v) ? undefined : "may only hold A-Z a-z 0-9 _ . - (a letter or digit first)",
+  "SYSTEM-ID": (v) =>
+    PLAIN_NAME.test(v) && v.length <= 63
+      ? undefined
+      : "may only hold A-Z a-z 0-9 _ . - (a letter or digit first, at most 63)",
+};
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+function statOf(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return undefined; // absent (or unreadable): the subcommand that uses it says why
+  }
 }
 
 /** Parsed flags by canonical name: strings for value flags, `true` for boolean ones. */
@@ -62,6 +106,11 @@ export function parseFlags(argv: string[], specs: FlagSpec[]): Flags {
     if (value === undefined || value === "") {
       throw new UsageError(`option "--${name}" needs a value (${spec.value})`);
     }
+    if (CONTROL.test(value)) {
+      throw new UsageError(`--${typed}=${JSON.stringify(value)} holds control characters`);
+    }
+    const problem = KINDS[spec.value]?.(value);
+    if (problem) throw new UsageError(`--${typed}=${value} ${problem}`);
     flags[name] = value;
   }
   return flags;

@@ -9,8 +9,8 @@ import { type AttachmentPlan, planAttachment, withAttachmentLock } from "./attac
 import type { NetConf } from "./config.ts";
 import { closeDatabases, type Databases, openDatabases } from "./databases.ts";
 import type { CmdArgs } from "./env.ts";
-import { allocatePort, type PortAddress, removePorts, secureWhenUp } from "./nb_ports.ts";
-import { plugIntoBridge, unplugFromBridge } from "./ovs_ports.ts";
+import { allocatePort, type PortAddress, removePorts } from "./nb_ports.ts";
+import { plugIntoBridge, unplugFromBridge, waitInstalled } from "./ovs_ports.ts";
 import {
   applyMappings,
   dropRecord,
@@ -114,7 +114,8 @@ async function attach(
     Promise.all([addr, veth]).then(([a]) =>
       configureContainer(conf, netns, args.ifname, a, prefix)
     ),
-    Promise.all([addr, plugged, offload]).then(([a]) => secureWhenUp(nb, conf, plan, a)),
+    // Ready when ovn-controller has installed the port on this host.
+    Promise.all([addr, plugged, offload]).then(() => waitInstalled(ovs, conf, plan)),
     addr.then((a) => applyMappings(conf, plan, nb, a, made.mappings)),
   ]);
   // Every step settles before anything is rolled back.
@@ -166,7 +167,7 @@ async function answerAgain(
 ): Promise<Attachment> {
   const prefix = parseCidr(conf.subnet)!.prefix;
   const [[row]] = await nb.read([lsp.selectPort(plan.lsp)]);
-  const addr = lsp.dynamicAddress(row);
+  const addr = lsp.portAddress(row);
   const links = await ipJson<{ ifname: string; address: string; addr_info: { local: string }[] }[]>(
     ["addr", "show"],
     { netns: args.netns! },

@@ -36,12 +36,11 @@ export async function cmdCheck(conf: NetConf, args: CmdArgs): Promise<void> {
     ipJson<IpRoute[]>(["route", "show"], { netns }).catch(() => [] as IpRoute[]),
   ]);
   const problems: string[] = [];
-  const { mac, ip } = lsp.dynamicAddress(port) ?? { mac: "", ip: "" };
+  const { mac, ip } = lsp.portAddress(port) ?? { mac: "", ip: "" };
   if (!mac) problems.push(`logical port ${plan.lsp} is missing or has no address`);
   if (mac && !atoms(port?.port_security).includes(`${mac} ${ip}`)) {
     problems.push(`port security of ${plan.lsp} is not "${mac} ${ip}"`);
   }
-  if (!lsp.isUp(port)) problems.push(`logical port ${plan.lsp} is not up`);
   const ifaceIds = entries(iface?.external_ids);
   if (ifaceIds["iface-id"] !== plan.lsp) {
     problems.push(`OVS port ${plan.veth} is missing or does not carry ${plan.lsp}`);

@@ -28,8 +28,30 @@ const VARS = {
   ifname: "CNI_IFNAME",
 } as const;
 
-/** Container ids as the spec allows them (Mesos nests ids with a dot). */
-const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.\-]*$/;
+/**
+ * Container ids as the spec allows them (Mesos nests ids with a dot), at most
+ * 255 characters: the longest file name, which Mesos makes of every id.
+ */
+const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}$/;
+/**
+ * Interface names: the kernel's limit of 15 bytes, and only characters that
+ * are safe everywhere a name goes (`ip` commands, OVSDB rows, log lines).
+ */
+const IFNAME = /^[A-Za-z0-9][A-Za-z0-9_.\-]{0,14}$/;
+
+/**
+ * A value as error messages show it: JSON-quoted, so that quotes, newlines
+ * and other control characters never break the message or the log line.
+ *
+ * @example
+ * ```ts
+ * import { quoted } from "./env.ts";
+ * if (quoted("a\nb") !== '"a\\nb"') throw new Error();
+ * ```
+ */
+export function quoted(value: string): string {
+  return JSON.stringify(value);
+}
 
 /**
  * Reads and checks the CNI environment; every missing or bad variable is
@@ -47,7 +69,7 @@ export function readCmdArgs(env: Record<string, string | undefined>): CmdArgs {
   if (!(command in REQUIRED)) {
     throw new CniError(
       CniCode.InvalidEnvironment,
-      command ? `unknown CNI_COMMAND "${command}"` : "CNI_COMMAND is not set",
+      command ? `unknown CNI_COMMAND ${quoted(command)}` : "CNI_COMMAND is not set",
       "CNI_COMMAND must be one of ADD, DEL, CHECK, VERSION, GC, STATUS",
     );
   }
@@ -59,17 +81,22 @@ export function readCmdArgs(env: Record<string, string | undefined>): CmdArgs {
   const containerId = env.CNI_CONTAINERID ?? "";
   const ifname = env.CNI_IFNAME ?? "";
   if (REQUIRED[cmd].includes("containerId") && containerId && !CONTAINER_ID.test(containerId)) {
-    problems.push(`CNI_CONTAINERID "${containerId}" has characters other than A-Z a-z 0-9 _ . -`);
+    problems.push(
+      containerId.length > 255
+        ? `CNI_CONTAINERID is ${containerId.length} characters long, more than 255`
+        : `CNI_CONTAINERID ${quoted(containerId)} has characters other than A-Z a-z 0-9 _ . - ` +
+          `(or does not start with a letter or digit)`,
+    );
   }
-  if (
-    REQUIRED[cmd].includes("ifname") && ifname &&
-    (ifname.length > 15 || /[\s/:]/.test(ifname) || ifname === "." || ifname === "..")
-  ) {
-    problems.push(`CNI_IFNAME "${ifname}" is not a valid interface name`);
+  if (REQUIRED[cmd].includes("ifname") && ifname && !IFNAME.test(ifname)) {
+    problems.push(
+      `CNI_IFNAME ${quoted(ifname)} is not a valid interface name ` +
+        `(1 to 15 of A-Z a-z 0-9 _ . -, starting with a letter or digit)`,
+    );
   }
   const netns = env.CNI_NETNS || undefined;
   if (netns !== undefined && REQUIRED[cmd].includes("netns") && !netns.startsWith("/")) {
-    problems.push(`CNI_NETNS "${netns}" is not an absolute path`);
+    problems.push(`CNI_NETNS ${quoted(netns)} is not an absolute path`);
   }
   if (problems.length) {
     throw new CniError(CniCode.InvalidEnvironment, problems.join("; "));
@@ -80,4 +107,78 @@ export function readCmdArgs(env: Record<string, string | undefined>): CmdArgs {
     netns,
     ifname,
   };
+}
+
+/** This process' own network namespace: the host's, never a container's. */
+const OWN_NETNS = "/proc/self/ns/net";
+
+/**
+ * Checks, before anything is made, that CNI_NETNS is a network namespace
+ * other than the host's own: an existing file on the namespace file system
+ * (a bind mount such as Mesos' `.../ns`, or `/proc/PID/ns/net`), not a
+ * directory, a regular file, a dangling path or another kind of namespace.
+ * Code 4, naming the variable.
+ */
+export function checkNetns(path: string): void {
+  const bad = (why: string, details = "") =>
+    new CniError(CniCode.InvalidEnvironment, `CNI_NETNS ${quoted(path)} ${why}`, details);
+  let st: Deno.FileInfo;
+  try {
+    st = Deno.statSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw bad("does not exist");
+    throw bad("cannot be read", (e as Error).message);
+  }
+  if (st.isDirectory) throw bad("is a directory, not a network namespace");
+  let own: Deno.FileInfo;
+  try {
+    own = Deno.statSync(OWN_NETNS);
+  } catch {
+    return; // no /proc: nothing to compare with; `ip` still refuses what is not a namespace
+  }
+  if (st.dev !== own.dev) throw bad("is not a network namespace (not a namespace file)");
+  if (st.ino === own.ino) {
+    throw bad("is this host's own network namespace, not a container's");
+  }
+  const type = namespaceType(path);
+  if (type !== undefined && type !== CLONE_NEWNET) {
+    throw bad(`is not a network namespace (a namespace of type ${type.toString(16)})`);
+  }
+}
+
+const CLONE_NEWNET = 0x40000000;
+/** ioctl(2) on a namespace file: its type, as a CLONE_NEW* flag. */
+const NS_GET_NSTYPE = 0xb703n;
+const O_RDONLY_CLOEXEC = 0o2000000;
+
+/**
+ * The kind of namespace a namespace file is (one ioctl through libc, about a
+ * millisecond); undefined when that cannot be asked.
+ */
+function namespaceType(path: string): number | undefined {
+  let libc;
+  try {
+    libc = Deno.dlopen(
+      "libc.so.6",
+      {
+        open: { parameters: ["buffer", "i32"], result: "i32" },
+        ioctl: { parameters: ["i32", "u64", "u64"], result: "i32" },
+        close: { parameters: ["i32"], result: "i32" },
+      } as const,
+    );
+  } catch {
+    return undefined; // no FFI here: `ip` refuses what is not a network namespace
+  }
+  try {
+    const fd = libc.symbols.open(new TextEncoder().encode(`${path}\0`), O_RDONLY_CLOEXEC);
+    if (fd < 0) return undefined;
+    try {
+      const type = libc.symbols.ioctl(fd, NS_GET_NSTYPE, 0n);
+      return type < 0 ? undefined : type;
+    } finally {
+      libc.symbols.close(fd);
+    }
+  } finally {
+    libc.close();
+  }
 }

@@ -4,8 +4,11 @@ import * as ls from "../ovn/nb/logical_switch.ts";
 import * as lsp from "../ovn/nb/logical_switch_port.ts";
 import { detachChildren } from "../ovn/nb/_child.ts";
 import type { Database } from "../ovsdb/client.ts";
-import { isConstraintViolation, isWaitTimeout } from "../ovsdb/errors.ts";
-import { byIds, entries, eq, rowUuid, select } from "../ovsdb/ops.ts";
+import * as names from "../names.ts";
+import { parseCidr, parseIpv4 } from "../net/cidr.ts";
+import { isConstraintViolation, isGuardFailure } from "../ovsdb/errors.ts";
+import { atoms, byIds, entries, eq, guard, rowUuid, select } from "../ovsdb/ops.ts";
+import { addressesIn, macFor, pickAddress } from "./allocate.ts";
 import type { AttachmentPlan } from "./attachment.ts";
 import { allDone } from "./all_done.ts";
 import type { NetConf } from "./config.ts";
@@ -18,8 +21,10 @@ export interface PortAddress {
 }
 
 /**
- * Creates the port with a dynamic address (replacing a stale one of the same
- * name) and waits for northd to allocate it.
+ * Creates the port whole: an address chosen here (see allocate.ts), its MAC,
+ * and port security, in one insert guarded against a concurrent ADD that
+ * chose the same address. A port of the same name (an ADD that never got its
+ * DEL) is replaced when `mayReplace` says the attachment is not live.
  */
 export async function allocatePort(
   nb: Database,
@@ -27,87 +32,64 @@ export async function allocatePort(
   plan: AttachmentPlan,
   opts: { mayReplace: () => Promise<boolean>; onInserted: () => void },
 ): Promise<PortAddress> {
-  // Both requests go out at once: the server runs them in order, so the
-  // wait sees the new port. Only a stale port of the same name (an ADD that
-  // never got its DEL) needs a second round: remove it, then again.
-  const inserted = insertPort(nb, conf, plan);
-  const address = readAddress(nb, conf, plan);
-  address.catch(() => {});
-  try {
-    await inserted;
-  } catch (e) {
-    if (!isConstraintViolation(e) || !await opts.mayReplace()) throw e;
-    await removePorts(nb, [plan.lsp]);
-    await insertPort(nb, conf, plan);
-    opts.onInserted();
-    return await readAddress(nb, conf, plan);
+  const subnet = parseCidr(conf.subnet)!;
+  const excluded = new Set([parseIpv4(conf.gateway)!, ...await usedAddresses(nb, conf)]);
+  for (let attempt = 0; attempt < 64; attempt++) {
+    const ip = pickAddress(subnet, excluded);
+    if (!ip) {
+      throw new CniError(
+        CniCode.OvnFailure,
+        `no address left on switch ${conf.logicalSwitch} (subnet ${conf.subnet})`,
+      );
+    }
+    const addr = { mac: macFor(ip), ip };
+    try {
+      await insertPort(nb, conf, plan, addr);
+      opts.onInserted();
+      return addr;
+    } catch (e) {
+      if (isGuardFailure(e)) {
+        excluded.add(parseIpv4(ip)!); // another ADD took it first
+      } else if (isConstraintViolation(e) && await opts.mayReplace()) {
+        await removePorts(nb, [plan.lsp]);
+      } else {
+        throw e;
+      }
+    }
   }
-  opts.onInserted();
-  return await address;
+  throw new CniError(
+    CniCode.TryAgainLater,
+    `could not claim an address on switch ${conf.logicalSwitch}: too many concurrent ADDs`,
+  );
 }
 
-async function insertPort(nb: Database, conf: NetConf, plan: AttachmentPlan): Promise<void> {
-  const sw = { table: ls.TABLE, where: [eq("name", conf.logicalSwitch)], column: "ports" };
-  const port = { name: plan.lsp, addresses: ["dynamic"], externalIds: plan.ids };
-  const results = await nb.transact(lsp.addPort(port, sw, "lsp"));
-  if (results[1].count !== 1) {
-    throw new CniError(
-      CniCode.OvnFailure,
-      `logical switch ${conf.logicalSwitch} does not exist: run node-init on this host`,
-    );
-  }
+/** The addresses this host's ports hold (container ports, the host port). */
+async function usedAddresses(nb: Database, conf: NetConf): Promise<number[]> {
+  const [rows] = await nb.read([
+    select(lsp.TABLE, byIds({ [names.Ext.host]: conf.hostId }), ["addresses", "dynamic_addresses"]),
+  ]);
+  return addressesIn(
+    rows.flatMap((r) => [...atoms(r.addresses), ...atoms(r.dynamic_addresses)].map(String)),
+  );
 }
 
-async function readAddress(
-  nb: Database,
-  conf: NetConf,
-  plan: AttachmentPlan,
-): Promise<PortAddress> {
-  const ms = nb.timeoutMs;
-  let rows;
-  try {
-    [, , rows] = await nb.read(
-      [...lsp.waitForDynamicAddress(plan.lsp, ms), lsp.selectPort(plan.lsp, ["dynamic_addresses"])],
-      ms + 2000,
-    );
-  } catch (e) {
-    if (!isWaitTimeout(e)) throw e;
-    throw new CniError(
-      CniCode.TryAgainLater,
-      `no address was allocated to ${plan.lsp} within ${conf.dbTimeoutSeconds} s`,
-      `is ovn-northd running, and has switch ${conf.logicalSwitch} addresses left?`,
-    );
-  }
-  const addr = lsp.dynamicAddress(rows[0]);
-  if (!addr) {
-    throw new CniError(
-      CniCode.OvnFailure,
-      `no address left on switch ${conf.logicalSwitch}`,
-      `dynamic_addresses of ${plan.lsp} is "${String(rows[0]?.dynamic_addresses ?? "")}"`,
-    );
-  }
-  return addr;
-}
-
-/** Pins port security to the address once ovn-controller has bound the port (`up`). */
-export async function secureWhenUp(
+async function insertPort(
   nb: Database,
   conf: NetConf,
   plan: AttachmentPlan,
   addr: PortAddress,
 ): Promise<void> {
-  const ms = Math.ceil(conf.bindTimeoutSeconds * 1000);
-  try {
-    await nb.transact(
-      [lsp.waitUp(plan.lsp, ms), lsp.securePort(plan.lsp, addr.mac, addr.ip)],
-      ms + 2000,
-    );
-  } catch (e) {
-    if (!isWaitTimeout(e)) throw e;
+  const text = `${addr.mac} ${addr.ip}`;
+  const sw = { table: ls.TABLE, where: [eq("name", conf.logicalSwitch)], column: "ports" };
+  const port = { name: plan.lsp, addresses: [text], portSecurity: [text], externalIds: plan.ids };
+  const results = await nb.transact([
+    guard(lsp.TABLE, [["addresses", "includes", text]], ["name"], []),
+    ...lsp.addPort(port, sw, "lsp"),
+  ]);
+  if (results[2].count !== 1) {
     throw new CniError(
-      CniCode.BindTimeout,
-      `port ${plan.lsp} was not bound by ovn-controller within ${conf.bindTimeoutSeconds} s`,
-      "is ovn-controller running on this host and connected to the Southbound database?",
+      CniCode.OvnFailure,
+      `logical switch ${conf.logicalSwitch} does not exist: run node-init on this host`,
     );
   }
 }

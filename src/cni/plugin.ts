@@ -9,9 +9,9 @@ import { OvsdbError, OvsdbUnreachable } from "../ovsdb/errors.ts";
 import { CNI_VERSIONS } from "../version.ts";
 import { cmdAdd } from "./add.ts";
 import { cmdCheck } from "./check.ts";
-import { IMPLICIT_VERSION, type NetConf, parseNetConf } from "./config.ts";
+import { IMPLICIT_VERSION, MAX_CONFIG_SIZE, type NetConf, parseNetConf } from "./config.ts";
 import { cmdDel } from "./del.ts";
-import { readCmdArgs } from "./env.ts";
+import { checkNetns, readCmdArgs } from "./env.ts";
 import { cmdGc } from "./gc.ts";
 import { logLine } from "./log.ts";
 import { formatResult } from "./result.ts";
@@ -30,8 +30,9 @@ export async function runPlugin(io: PluginIo): Promise<number> {
   let conf: NetConf | undefined;
   const started = performance.now();
   const env = io.env;
-  const what = `${env.CNI_COMMAND ?? "?"} ${env.CNI_CONTAINERID ?? ""} ${env.CNI_IFNAME ?? ""}`
-    .trim();
+  const what = logSafe(
+    `${env.CNI_COMMAND ?? "?"} ${env.CNI_CONTAINERID ?? ""} ${env.CNI_IFNAME ?? ""}`.trim(),
+  );
   try {
     // Read stdin first so that even environment errors answer in the config's
     // version, but never wait on a terminal when no runtime is calling.
@@ -45,6 +46,10 @@ export async function runPlugin(io: PluginIo): Promise<number> {
     conf = parseNetConf(stdin, true, env);
     cniVersion = conf.cniVersion;
     requireVersion(args.command, conf.cniVersion);
+    // Before anything is made: the namespace must be a container's.
+    if (args.netns !== undefined && (args.command === "ADD" || args.command === "CHECK")) {
+      checkNetns(args.netns);
+    }
     switch (args.command) {
       case "ADD": {
         const att = await cmdAdd(conf, args);
@@ -74,7 +79,9 @@ export async function runPlugin(io: PluginIo): Promise<number> {
     io.writeStdout(JSON.stringify(err.toJSON(cniVersion)) + "\n");
     logLine(
       conf?.logFile,
-      `${what}: error ${err.code}: ${err.message}${err.details ? ` (${err.details})` : ""}`,
+      `${what}: error ${err.code}: ${
+        logSafe(`${err.message}${err.details ? ` (${err.details})` : ""}`)
+      }`,
     );
     return e instanceof FatalError ? e.exitCode : 1;
   }
@@ -95,8 +102,26 @@ function requireVersion(command: string, cniVersion: string): void {
   }
 }
 
+/**
+ * One log line whatever the runtime sent: control characters (a newline in a
+ * container id would forge a line) are written as JSON escapes.
+ *
+ * @example
+ * ```ts
+ * import { logSafe } from "./plugin.ts";
+ * if (logSafe("ADD a\nb eth0") !== "ADD a\\nb eth0") throw new Error();
+ * ```
+ */
+export function logSafe(text: string): string {
+  return text.replace(CONTROL, (c) => c === "\x7f" ? "\\u007f" : JSON.stringify(c).slice(1, -1));
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+
 /** The configuration's cniVersion when stdin is a JSON object naming a supported one. */
 function versionOf(stdin: string): string | undefined {
+  if (stdin.length > MAX_CONFIG_SIZE) return undefined;
   try {
     const v = JSON.parse(stdin)?.cniVersion;
     if (v === undefined || v === "") return stdin.trim() ? IMPLICIT_VERSION : undefined;

@@ -78,7 +78,7 @@ export interface ClusterStatus {
 export async function clusterStatus(ctx: Context): Promise<ClusterStatus> {
   const nb = await ctx.nb();
   const snap = await NbSnapshot.read(nb);
-  const cols = ["name", "dynamic_addresses", "up", "external_ids"];
+  const cols = ["name", "addresses", "dynamic_addresses", "up", "external_ids"];
   const [hostPorts, masterPorts, containers, balancers] = await nb.read([
     select(lsp.TABLE, byIds({ [names.Ext.role]: "host-port" }), cols),
     select(lsp.TABLE, byIds({ [names.Ext.role]: "master-port" }), cols),
@@ -95,7 +95,7 @@ export async function clusterStatus(ctx: Context): Promise<ClusterStatus> {
     return h;
   };
   const portStatus = (p: Row): PortStatus => {
-    const a = lsp.dynamicAddress(p);
+    const a = lsp.portAddress(p);
     return {
       name: String(p.name),
       address: a?.ip,

@@ -101,3 +101,208 @@ Deno.test("SocketTransport.close() fails pending requests at once", async () => 
     await Deno.remove(path).catch(() => {});
   }
 });
+
+// ---------------------------------------------------------------- clusters, with fake members
+
+/** What a fake member does with a transaction on its database. */
+type OnTransact = (params: unknown[]) => unknown | "drop" | "hang";
+
+/** A fake cluster member on a unix socket: answers `_Server` from `row()`, the rest by `onTransact`. */
+async function fakeMember(
+  row: () => Record<string, unknown> | undefined,
+  onTransact: OnTransact = () => [{ count: 1 }],
+) {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/db.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  const conns = new Set<Deno.Conn>();
+  /** The databases of the transactions received, in order ("_Server" for the leader checks). */
+  const received: string[] = [];
+  const serve = async (conn: Deno.Conn) => {
+    conns.add(conn);
+    const stream = new JsonStream();
+    const buf = new Uint8Array(65536);
+    const send = (m: unknown) => conn.write(new TextEncoder().encode(JSON.stringify(m)));
+    try {
+      for (let n; (n = await conn.read(buf)) !== null;) {
+        for (const text of stream.push(new TextDecoder().decode(buf.subarray(0, n)))) {
+          const msg = JSON.parse(text) as { id: unknown; method: string; params: unknown[] };
+          received.push(String(msg.params[0]));
+          if (msg.params[0] === "_Server") {
+            const r = row();
+            await send({ id: msg.id, result: [{ rows: r ? [r] : [] }], error: null });
+            continue;
+          }
+          const reply = onTransact(msg.params);
+          if (reply === "hang") continue;
+          if (reply === "drop") {
+            conn.close();
+            return;
+          }
+          await send({ id: msg.id, result: reply, error: null });
+        }
+      }
+    } catch { /* closed */ }
+    conns.delete(conn);
+  };
+  (async () => {
+    try {
+      for await (const conn of listener) serve(conn);
+    } catch { /* closed */ }
+  })();
+  return {
+    remote: `unix:${path}`,
+    received,
+    /** Stops listening and drops every connection (a killed member). */
+    kill() {
+      try {
+        listener.close();
+      } catch { /* already */ }
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* already */ }
+      }
+    },
+    async [Symbol.asyncDispose]() {
+      this.kill();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+const LEADER = { name: "db", model: "clustered", connected: true, leader: true };
+const FOLLOWER = { ...LEADER, leader: false };
+
+Deno.test("Database.open() takes the connected leader, not a follower first in the list", async () => {
+  await using a = await fakeMember(() => FOLLOWER);
+  await using b = await fakeMember(() => ({ ...LEADER, connected: false }));
+  await using c = await fakeMember(() => LEADER);
+  const db = await Database.open(`${a.remote},${b.remote},${c.remote}`, "db", { timeoutMs: 2000 });
+  try {
+    assert.equal(db.remote, c.remote);
+    await db.transact([{ op: "comment", comment: "x" }]);
+    assert.deepEqual([a.received, b.received, c.received], [["_Server"], ["_Server"], [
+      "_Server",
+      "db",
+    ]]);
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("Database.open() of one remote asks no _Server", async () => {
+  await using a = await fakeMember(() => FOLLOWER);
+  const db = await Database.open(a.remote, "db", { timeoutMs: 2000 });
+  await db.transact([{ op: "comment", comment: "x" }]);
+  db.close();
+  assert.deepEqual(a.received, ["db"]);
+});
+
+Deno.test("Database.open() asks the next member when one hangs, without waiting its timeout", async () => {
+  await using b = await fakeMember(() => LEADER);
+  // A member that accepts connections but never answers.
+  await using silent = await (async () => {
+    const dir = await Deno.makeTempDir();
+    const path = `${dir}/s.sock`;
+    const l = Deno.listen({ transport: "unix", path });
+    const held: Deno.Conn[] = [];
+    (async () => {
+      try {
+        for await (const c of l) held.push(c);
+      } catch { /* closed */ }
+    })();
+    return {
+      remote: `unix:${path}`,
+      async [Symbol.asyncDispose]() {
+        l.close();
+        for (const c of held) c.close();
+        await Deno.remove(dir, { recursive: true });
+      },
+    };
+  })();
+  const t0 = performance.now();
+  const db = await Database.open(`${silent.remote},${b.remote}`, "db", { timeoutMs: 5000 });
+  const ms = performance.now() - t0;
+  db.close();
+  assert.equal(db.remote, b.remote);
+  assert.ok(ms < 1500, `open took ${ms} ms`);
+});
+
+Deno.test("Database.open() waits for an election, and fails at once when no member answers", async () => {
+  let electedAt = Infinity;
+  const t0 = Date.now();
+  await using a = await fakeMember(() => FOLLOWER);
+  await using b = await fakeMember(() => (Date.now() >= electedAt ? LEADER : FOLLOWER));
+  electedAt = t0 + 400;
+  const db = await Database.open(`${a.remote},${b.remote}`, "db", { timeoutMs: 5000 });
+  db.close();
+  assert.equal(db.remote, b.remote);
+  assert.ok(Date.now() >= electedAt);
+
+  const noLeader = await Database.open(`${a.remote},${a.remote}`, "db", { timeoutMs: 500 })
+    .catch((e) => e);
+  assert.ok(noLeader instanceof OvsdbUnreachable);
+  assert.match(noLeader.message, /not the cluster leader; .*not the cluster leader\)$/);
+
+  a.kill();
+  b.kill();
+  const t1 = performance.now();
+  const none = await Database.open(`${a.remote},${b.remote}`, "db", { timeoutMs: 5000 })
+    .catch((e) => e);
+  assert.ok(none instanceof OvsdbUnreachable);
+  assert.ok(performance.now() - t1 < 1000, "no member answers: no waiting");
+});
+
+Deno.test("transact() moves on to the new leader when the leader's connection drops, or it is no longer leader", async () => {
+  let leader = "a";
+  await using a = await fakeMember(
+    () => (leader === "a" ? LEADER : FOLLOWER),
+    () => {
+      leader = "b";
+      return "drop";
+    },
+  );
+  let bTransactions = 0;
+  await using b = await fakeMember(() => (leader === "b" ? LEADER : FOLLOWER), () => {
+    if (++bTransactions === 2) {
+      leader = "c"; // the second transaction: b has lost its leadership meanwhile
+      return [{}, { error: "cluster error", details: "not leader" }];
+    }
+    return [{ count: 7 }];
+  });
+  await using c = await fakeMember(() => (leader === "c" ? LEADER : FOLLOWER), () => [{
+    count: 8,
+  }]);
+  const db = await Database.open(`${a.remote},${b.remote},${c.remote}`, "db", {
+    timeoutMs: 3000,
+  });
+  try {
+    assert.equal(db.remote, a.remote);
+    const [r] = await db.transact([{ op: "comment", comment: "1" }]);
+    assert.equal(r.count, 7, "answered by b");
+    const [r2] = await db.transact([{ op: "comment", comment: "2" }]);
+    assert.equal(r2.count, 8, "answered by c");
+    assert.equal(db.remote, c.remote);
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("transact() sends nothing again after a timeout, and a single server is never left", async () => {
+  await using a = await fakeMember(() => LEADER, () => "hang");
+  await using b = await fakeMember(() => FOLLOWER);
+  const db = await Database.open(`${a.remote},${b.remote}`, "db", { timeoutMs: 2000 });
+  const err = await db.transact([{ op: "comment", comment: "x" }], 300).catch((e) => e);
+  db.close();
+  assert.ok(err instanceof OvsdbUnreachable);
+  assert.match(err.message, /no answer within/);
+  assert.deepEqual(b.received, [], "b was not asked: a answered in time that it leads");
+
+  await using s = await fakeMember(() => LEADER, () => "drop");
+  const one = await Database.open(s.remote, "db", { timeoutMs: 2000 });
+  const lost = await one.transact([{ op: "comment", comment: "x" }]).catch((e) => e);
+  one.close();
+  assert.ok(lost instanceof OvsdbUnreachable);
+  assert.deepEqual(s.received, ["db"]);
+});

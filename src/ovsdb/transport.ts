@@ -192,13 +192,21 @@ function replyError(err: unknown): OvsdbError {
   return new OvsdbError(`${e.error ?? "error"}: ${e.details ?? ""}`, e.error, e.details);
 }
 
-/** Rejects with OvsdbUnreachable when `p` takes longer than `ms`. */
+/**
+ * A request (or a connection) that got no answer in time. Unlike a lost
+ * connection, the time it was given is spent: nothing is tried again.
+ */
+export class RequestTimeout extends OvsdbUnreachable {
+  override name = "RequestTimeout";
+}
+
+/** Rejects with {@link RequestTimeout} when `p` takes longer than `ms`. */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   // AbortSignal.timeout, not setTimeout: Deno's first setTimeout costs ~10 ms.
   const signal = AbortSignal.timeout(ms);
   let onAbort = () => {};
   const timeout = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new OvsdbUnreachable(`${what}: no answer within ${ms} ms`));
+    onAbort = () => reject(new RequestTimeout(`${what}: no answer within ${ms} ms`));
     signal.addEventListener("abort", onAbort, { once: true });
   });
   return Promise.race([p, timeout]).finally(() => signal.removeEventListener("abort", onAbort));

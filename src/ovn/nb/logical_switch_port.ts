@@ -113,6 +113,23 @@ export function dynamicAddress(r: Row | undefined): { mac: string; ip: string } 
   return mac && ip ? { mac, ip } : undefined;
 }
 
+/**
+ * A port's MAC and address: its static `"MAC IP"` address (containers), else
+ * what northd allocated (host ports, `addresses=dynamic`).
+ *
+ * @example
+ * ```ts
+ * import { portAddress } from "./logical_switch_port.ts";
+ * const a = portAddress({ addresses: "0a:58:0a:00:00:02 10.0.0.2", dynamic_addresses: ["set", []] });
+ * if (a?.ip !== "10.0.0.2") throw new Error();
+ * ```
+ */
+export function portAddress(r: Row | undefined): { mac: string; ip: string } | undefined {
+  const [mac, ip] = String(atoms(r?.addresses as Value)[0] ?? "").split(" ");
+  if (mac && ip && /^[0-9a-f:]{17}$/i.test(mac)) return { mac, ip };
+  return dynamicAddress(r);
+}
+
 /** True when the port is bound (`up` is an optional boolean). */
 export function isUp(r: Row | undefined): boolean {
   return atoms(r?.up as Value)[0] === true;
