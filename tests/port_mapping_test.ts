@@ -178,6 +178,9 @@ Deno.test(
   () =>
     withSandbox({ hosts: 2 }, async (sb) => {
       const [a, b] = await initCluster(sb);
+      // A container with a mapping before any gateway exists: the new gateway takes it on.
+      const nsA = await sb.addContainerNetns("onA");
+      ipOf(await addWithMappings(a, "onA", nsA, [{ host_port: 8081, container_port: 80 }]));
       const outside = await sb.addOutside(b.host, "203.0.113.1/24", "eth1");
       await sb.run(b.host, ["ip", "addr", "add", "203.0.113.6/24", "dev", "eth1"]);
       await driverOk(sb, b.host, [
@@ -188,11 +191,9 @@ Deno.test(
       ]);
       const stopOut = await serve(outside, ["tcp:9000"]);
       const nsB = await sb.addContainerNetns("onB");
-      const nsA = await sb.addContainerNetns("onA");
       const ipB = ipOf(
         await addWithMappings(b, "onB", nsB, [{ host_port: 8080, container_port: 80 }]),
       );
-      ipOf(await addWithMappings(a, "onA", nsA, [{ host_port: 8081, container_port: 80 }]));
       const stops = [await serve(nsB, ["tcp:80"]), await serve(nsA, ["tcp:80"])];
       try {
         // From outside, at B's external address (the gateway answers from its join address).

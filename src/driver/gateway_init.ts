@@ -24,12 +24,15 @@ import * as bridge from "../ovs/bridge.ts";
 import { setExternalIds } from "../ovs/open_vswitch.ts";
 import * as port from "../ovs/port.ts";
 import { applyGuarded } from "../ovsdb/guarded.ts";
-import { type Op, rowUuid } from "../ovsdb/ops.ts";
+import * as lsp from "../ovn/nb/logical_switch_port.ts";
+import type { Database } from "../ovsdb/client.ts";
+import { byIds, entries, type Op, type Row, rowUuid, select } from "../ovsdb/ops.ts";
 import { VERSION } from "../version.ts";
 import {
   gatewayRouters,
   joinAddress,
   pickJoinIndex,
+  planAdoptMappings,
   planGatewayPolicy,
   planGatewayRemoval,
 } from "./host_rows.ts";
@@ -136,8 +139,11 @@ export async function gatewayInit(ctx: Context, flags: Flags): Promise<Outcome> 
   ];
   const applied = await applyGuarded(
     nb,
-    () => NbSnapshot.read(nb, portNames),
-    (snap) => planGatewayInit(snap, input, host),
+    async () => ({
+      snap: await NbSnapshot.read(nb, portNames),
+      containers: await mappedContainers(nb),
+    }),
+    ({ snap, containers }) => planGatewayInit(snap, input, host, containers),
   );
   const br = names.externalBridge(input.iface);
   try {
@@ -160,6 +166,9 @@ export async function gatewayInit(ctx: Context, flags: Flags): Promise<Outcome> 
         formatCidr(input.externalIp)
       } via ${input.nextHop}`,
       `SNAT ${snat.from} -> ${snat.to}; ${input.iface} is in OVS bridge ${br}`,
+      ...(applied.skipped.length
+        ? [`port mappings not served here (their address is taken): ${applied.skipped.join(", ")}`]
+        : []),
     ].join("\n"),
     json: {
       host,
@@ -170,8 +179,22 @@ export async function gatewayInit(ctx: Context, flags: Flags): Promise<Outcome> 
       snat,
       interface: input.iface,
       bridge: br,
+      ...(applied.skipped.length ? { skippedMappings: applied.skipped } : {}),
     },
   };
+}
+
+/** Containers' logical ports (role container-port): their addresses and mappings. */
+async function mappedContainers(nb: Database): Promise<Row[]> {
+  const [rows] = await nb.read([
+    select(lsp.TABLE, byIds({ [names.Ext.role]: "container-port" }), [
+      "name",
+      "addresses",
+      "dynamic_addresses",
+      "external_ids",
+    ]),
+  ]);
+  return rows.filter((r) => entries(r.external_ids)[names.Ext.portMappings]);
 }
 
 /** The interface must exist, and be in no OVS bridge but ours. */
@@ -207,7 +230,12 @@ async function checkInterface(ctx: Context, iface: string): Promise<InterfaceSta
 }
 
 /** The NB plan: the join switch, this host's gateway router and external switch, routes, SNAT. */
-export function planGatewayInit(snap: NbSnapshot, input: GatewayInitInput, host: string) {
+export function planGatewayInit(
+  snap: NbSnapshot,
+  input: GatewayInitInput,
+  host: string,
+  containers: Row[] = [],
+) {
   const cluster = snap.router(names.CLUSTER_ROUTER);
   if (!cluster) {
     throw new DriverError(
@@ -313,9 +341,10 @@ export function planGatewayInit(snap: NbSnapshot, input: GatewayInitInput, host:
     logicalIp: networkCidr(input.clusterSubnet),
   });
   planGatewayPolicy(plan, host, networkCidr(input.clusterSubnet), index);
+  const skipped = planAdoptMappings(plan, gr, host, extIp, containers);
   return {
     ops: [...ops, ...plan.ops],
-    done: () => ({ router: grName, join: joinGr, created: plan.created }),
+    done: () => ({ router: grName, join: joinGr, created: plan.created, skipped }),
   };
 }
 

@@ -3,13 +3,26 @@
  * removes and what a failed init undoes. Also the join-switch numbering
  * that gateway routers share.
  */
+import { readPortMappings } from "../cni/port_mappings.ts";
 import * as names from "../names.ts";
 import { formatIpv4, networkOf, parseCidr } from "../net/cidr.ts";
+import * as lb from "../ovn/nb/load_balancer.ts";
 import * as lr from "../ovn/nb/logical_router.ts";
+import { portAddress } from "../ovn/nb/logical_switch_port.ts";
 import * as ls from "../ovn/nb/logical_switch.ts";
-import type { NbPlan } from "../ovn/nb/plan.ts";
+import type { NbPlan, Ref } from "../ovn/nb/plan.ts";
 import { type NbSnapshot, refs } from "../ovn/nb/snapshot.ts";
-import { type Condition, entries, type Row, rowUuid } from "../ovsdb/ops.ts";
+import {
+  byUuid,
+  type Condition,
+  entries,
+  map,
+  mutate,
+  type Row,
+  rowUuid,
+  set,
+  type UuidAtom,
+} from "../ovsdb/ops.ts";
 
 /** The join-switch address of router number `index` (mesos-router is 1). */
 export function joinAddress(index: number): string {
@@ -91,6 +104,14 @@ export function planGatewayRemoval(plan: NbPlan, host: string): string[] {
     snap.routers.filter((r) => r !== gr).flatMap((r) => refs(r.load_balancer)),
   );
   const orphans = refs(gr.load_balancer).filter((lb) => !elsewhere.has(lb));
+  // Shared ones lose this gateway's addresses.
+  const ext = entries(gr.external_ids)[names.Ext.externalIp];
+  for (const b of snap.balancers) {
+    const id = rowUuid(b);
+    const mine = Object.keys(entries(b.vips)).filter((v) => v.startsWith(`${ext}:`));
+    if (!ext || orphans.includes(id) || !mine.length) continue;
+    plan.ops.push(mutate("Load_Balancer", byUuid(id), [["vips", "delete", set(mine)]]));
+  }
   plan.ops.push(lr.deleteRouter(rowUuid(gr)));
   if (orphans.length) {
     plan.ops.push(
@@ -108,10 +129,10 @@ export function planGatewayRemoval(plan: NbPlan, host: string): string[] {
     const routes = snap.routesOf(cluster).filter((r) => r.nexthop === hop);
     plan.detach(lr.TABLE, "static_routes", routes.map(rowUuid));
   }
-  const ext = snap.switch(names.externalSwitch(host));
-  if (ext) {
-    plan.ops.push(ls.deleteSwitch(rowUuid(ext)));
-    removed.push(`switch ${ext.name}`);
+  const extSwitch = snap.switch(names.externalSwitch(host));
+  if (extSwitch) {
+    plan.ops.push(ls.deleteSwitch(rowUuid(extSwitch)));
+    removed.push(`switch ${extSwitch.name}`);
   }
   const join = snap.switch(names.JOIN_SWITCH);
   const lastGateway = [...gateways.keys()].every((g) => g === grName);
@@ -169,4 +190,95 @@ function planPolicyRemoval(plan: NbPlan, host: string): void {
 export function portsOf(snap: NbSnapshot, router: Row): Row[] {
   const held = new Set(refs(router.ports));
   return snap.routerPorts.filter((p) => held.has(rowUuid(p)));
+}
+
+/**
+ * A new gateway serves the port mappings of the containers that now leave
+ * through it: its own host's, and those of hosts without a gateway of their
+ * own (`containers`: their logical ports as read, with their mappings in
+ * external_ids). Each gets its load balancer (made if missing) with this
+ * gateway's address, applied on its router; an address another container
+ * holds here is left out and named.
+ */
+export function planAdoptMappings(
+  plan: NbPlan,
+  gr: Ref,
+  host: string,
+  externalIp: string,
+  containers: Row[],
+): string[] {
+  const snap = plan.snap;
+  const withGateway = new Set(
+    snap.withIds(snap.routers, { [names.Ext.role]: "gateway-router" })
+      .map((r) => entries(r.external_ids)[names.Ext.host]),
+  );
+  const taken = new Map<string, string>();
+  for (const b of snap.balancers) {
+    for (const v of Object.keys(entries(b.vips))) {
+      taken.set(`${b.protocol}/${v}`, entries(b.external_ids)[names.Ext.attachment]);
+    }
+  }
+  const held = "uuid" in gr
+    ? new Set(refs(snap.routers.find((r) => rowUuid(r) === gr.uuid)?.load_balancer))
+    : new Set<string>();
+  const onRouter = (id: UuidAtom) =>
+    plan.ops.push(
+      mutate(lr.TABLE, lr.routerChildren(gr, "load_balancer").where, [[
+        "load_balancer",
+        "insert",
+        id,
+      ]]),
+    );
+  const skipped: string[] = [];
+  let n = 0;
+  for (const c of containers) {
+    const ids = entries(c.external_ids);
+    const owner = ids[names.Ext.host];
+    const ip = portAddress(c)?.ip;
+    const mappings = readPortMappings(ids[names.Ext.portMappings]);
+    if (!ip || !mappings.length || (owner !== host && withGateway.has(owner))) continue;
+    const lsp = String(c.name);
+    for (const protocol of ["tcp", "udp"] as const) {
+      const vips: Record<string, string> = {};
+      for (const m of mappings.filter((m) => m.protocol === protocol)) {
+        if (m.hostIp && m.hostIp !== externalIp) continue;
+        const vip = `${externalIp}:${m.hostPort}`;
+        const holder = taken.get(`${protocol}/${vip}`);
+        if (holder === lsp) continue;
+        if (holder) {
+          skipped.push(`${vip}/${protocol} of ${lsp} (held by ${holder})`);
+          continue;
+        }
+        taken.set(`${protocol}/${vip}`, lsp);
+        vips[vip] = `${ip}:${m.containerPort}`;
+      }
+      const name = names.mappingLoadBalancer(lsp, protocol);
+      const existing = snap.balancers.find((b) => b.name === name);
+      if (existing) {
+        const id = rowUuid(existing);
+        if (Object.keys(vips).length) {
+          plan.ops.push(mutate(lb.TABLE, byUuid(id), [["vips", "insert", map(vips)]]));
+        }
+        if (!held.has(id)) onRouter(["uuid", id]);
+      } else if (Object.keys(vips).length) {
+        const uuidName = `adopt${n++}`;
+        plan.ops.push(...lb.createLoadBalancer(
+          {
+            name,
+            protocol,
+            vips,
+            externalIds: {
+              [names.Ext.role]: "port-mapping",
+              [names.Ext.host]: owner,
+              [names.Ext.attachment]: lsp,
+            },
+          },
+          [],
+          uuidName,
+        ));
+        onRouter(["named-uuid", uuidName]);
+      }
+    }
+  }
+  return skipped;
 }

@@ -57,7 +57,7 @@ export function deleteRouter(id: string): Op {
 /** A router's column of children (ports, static_routes, nat). */
 export function routerChildren(
   ref: { uuid: string } | { named: string },
-  column: "ports" | "static_routes" | "nat" | "policies",
+  column: "ports" | "static_routes" | "nat" | "policies" | "load_balancer",
 ): Parent {
   return {
     table: TABLE,

@@ -4,6 +4,8 @@
  */
 import type { Database } from "../../ovsdb/client.ts";
 import { entries, guard, type Op, project, type Row, rowUuid, select } from "../../ovsdb/ops.ts";
+import { Ext } from "../../names.ts";
+import * as lb from "./load_balancer.ts";
 import * as lr from "./logical_router.ts";
 import * as lrp from "./logical_router_port.ts";
 import * as ls from "./logical_switch.ts";
@@ -22,19 +24,32 @@ export class NbSnapshot {
     readonly nats: Row[],
     readonly ports: Row[],
     readonly policies: Row[] = [],
+    /** Port-mapping load balancers (they grow with mapped containers). */
+    readonly balancers: Row[] = [],
   ) {}
 
   static async read(db: Database, portNames: string[] = []): Promise<NbSnapshot> {
-    const [routers, switches, routerPorts, routes, nats, policies, ...ports] = await db.read([
-      select(lr.TABLE, [], lr.COLUMNS),
-      select(ls.TABLE, [], ls.COLUMNS),
-      select(lrp.TABLE, [], lrp.COLUMNS),
-      select(route.TABLE, [], route.COLUMNS),
-      select(nat.TABLE, [], nat.COLUMNS),
-      select(policy.TABLE, [], policy.COLUMNS),
-      ...portNames.map((n) => lsp.selectPort(n)),
-    ]);
-    return new NbSnapshot(routers, switches, routerPorts, routes, nats, ports.flat(), policies);
+    const [routers, switches, routerPorts, routes, nats, policies, balancers, ...ports] = await db
+      .read([
+        select(lr.TABLE, [], lr.COLUMNS),
+        select(ls.TABLE, [], ls.COLUMNS),
+        select(lrp.TABLE, [], lrp.COLUMNS),
+        select(route.TABLE, [], route.COLUMNS),
+        select(nat.TABLE, [], nat.COLUMNS),
+        select(policy.TABLE, [], policy.COLUMNS),
+        lb.selectLoadBalancers({ [Ext.role]: "port-mapping" }),
+        ...portNames.map((n) => lsp.selectPort(n)),
+      ]);
+    return new NbSnapshot(
+      routers,
+      switches,
+      routerPorts,
+      routes,
+      nats,
+      ports.flat(),
+      policies,
+      balancers,
+    );
   }
 
   router(name: string): Row | undefined {
