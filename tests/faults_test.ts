@@ -193,3 +193,21 @@ Deno.test(
     assert.equal((await status()).code, 0);
   }),
 );
+
+Deno.test(
+  "with ovs-vswitchd unresponsive ADD answers 101 naming it, leaving nothing; DEL answers 0",
+  opts,
+  onCluster(1, async (sb, [c]) => {
+    const config = { ...c.config, bindTimeoutSeconds: 2, dbTimeoutSeconds: 2 };
+    const ns = await sb.addContainerNetns("novs");
+    const r = await paused(
+      `${c.host.dir}/ovs-vswitchd.pid`,
+      () => mesosCni(c, "ADD", "novs", ns, { config }),
+    );
+    assert.equal(r.json?.code, 101, r.stdout);
+    assert.match(String(r.json?.msg), /ovs-vswitchd did not attach/);
+    assert.deepEqual(await pluginPorts(sb), []);
+    assert.deepEqual(await pluginLinks(sb, c.host), []);
+    assert.equal((await mesosCni(c, "DEL", "novs", ns, { config })).code, 0);
+  }),
+);

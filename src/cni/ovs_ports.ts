@@ -5,7 +5,7 @@ import { bridgeWhere } from "../ovs/bridge.ts";
 import * as port from "../ovs/port.ts";
 import type { Database } from "../ovsdb/client.ts";
 import { isConstraintViolation, isWaitTimeout } from "../ovsdb/errors.ts";
-import { byIds, entries, eq, rowUuid, select, waitUntil } from "../ovsdb/ops.ts";
+import { atoms, byIds, entries, eq, rowUuid, select, waitUntil } from "../ovsdb/ops.ts";
 import type { AttachmentPlan } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
 
@@ -68,6 +68,20 @@ export async function waitInstalled(
     );
   } catch (e) {
     if (!isWaitTimeout(e)) throw e;
+    // Which daemon let it down: ovs-vswitchd never attached the port, or ovn-controller never bound it.
+    const [[iface]] = await ovs.read([port.selectInterface(plan.veth, ["ofport", "error"])])
+      .catch(() => [[undefined]]);
+    const ofport = iface ? atoms(iface.ofport)[0] : undefined;
+    if (iface && (ofport === undefined || ofport === -1)) {
+      const why = atoms(iface.error)[0];
+      throw new CniError(
+        CniCode.BindTimeout,
+        `ovs-vswitchd did not attach ${plan.veth} within ${conf.bindTimeoutSeconds} s${
+          why ? ` (${why})` : ""
+        }`,
+        "is ovs-vswitchd running on this host?",
+      );
+    }
     throw new CniError(
       CniCode.BindTimeout,
       `port ${plan.lsp} was not bound by ovn-controller within ${conf.bindTimeoutSeconds} s`,
