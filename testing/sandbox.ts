@@ -8,9 +8,13 @@
  * Library:
  *   const sb = await Sandbox.up({ hosts: 2 });  ...  await sb.down();
  *   await withSandbox({}, async (sb) => { ... });
+ *   await withSandbox({ clustered: true }, async (sb) => {      // NB and SB as RAFT clusters
+ *     const leader = await sb.leader("nb");                     // ClusterMember
+ *     await sb.killMember("nb", leader.index); … await sb.restartMember("nb", leader.index);
+ *   });
  *
  * CLI:
- *   deno run -A testing/sandbox.ts up [--hosts N] [--name NAME] [--dir DIR]
+ *   deno run -A testing/sandbox.ts up [--hosts N] [--name NAME] [--dir DIR] [--clustered]
  *   deno run -A testing/sandbox.ts env NAME HOST
  *   deno run -A testing/sandbox.ts status NAME
  *   deno run -A testing/sandbox.ts down NAME
@@ -47,6 +51,13 @@ export interface SandboxOptions {
   name?: string;
   /** state dir; default /tmp/ovn-mesos-sandbox/<name>.  Must not exist yet. */
   baseDir?: string;
+  /**
+   * NB and SB each as a three-member RAFT cluster (three ovsdb-server per database, each with
+   * its own db file, pidfile, unix socket, --unixctl socket and raft port on 127.0.0.1).
+   * `nbRemote`/`sbRemote` are then the members' unix sockets, comma-separated, as every host,
+   * ovn-northd and ovn-nbctl take them.  About a second slower to come up (the first election).
+   */
+  clustered?: boolean;
   /** Test hook: make up() fail at a step, e.g. "hv2:ovs-vswitchd" (after that daemon started)
    * or "central" — to test the cleanup of a partial up(). */
   _failAt?: string;
@@ -69,6 +80,27 @@ export interface Leftovers {
   mounts: string[];
 }
 
+/** NB or SB. */
+export type CentralDb = "nb" | "sb";
+
+/** One member of a clustered NB or SB (see {@link SandboxOptions.clustered}). */
+export interface ClusterMember {
+  db: CentralDb;
+  /** 1..3: its place in nbRemote / sbRemote */
+  index: number;
+  /** `unix:<dir>/central/ovnnb_db1.sock`: reachable from every netns */
+  remote: string;
+  /** `tcp:127.0.0.1:PORT` (root netns loopback only) */
+  tcp: string;
+  /** the raft address, `tcp:127.0.0.1:PORT` */
+  raft: string;
+  dbFile: string;
+  pidfile: string;
+  /** its --unixctl socket: `ovs-appctl -t CTL cluster/status OVN_Northbound` */
+  ctl: string;
+  log: string;
+}
+
 export const DEFAULT_BASE = "/tmp/ovn-mesos-sandbox";
 const STATE_FILE = "sandbox.json";
 const STATE_MAGIC = "ovn-mesos-sandbox/v1";
@@ -84,6 +116,9 @@ const DAEMON_COMMS = new Set(["ovsdb-server", "ovs-vswitchd", "ovn-controller", 
 const OVN_NB_SCHEMA = "/usr/share/ovn/ovn-nb.ovsschema";
 const OVN_SB_SCHEMA = "/usr/share/ovn/ovn-sb.ovsschema";
 const OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
+const DB_NAME: Record<CentralDb, string> = { nb: "OVN_Northbound", sb: "OVN_Southbound" };
+const DB_SCHEMA: Record<CentralDb, string> = { nb: OVN_NB_SCHEMA, sb: OVN_SB_SCHEMA };
+const CLUSTER_SIZE = 3;
 
 // ------------------------------------------------------------------ process helpers
 
@@ -259,6 +294,8 @@ interface SandboxState {
   sbRemote: string;
   nbTcp?: string;
   sbTcp?: string;
+  /** clustered NB and SB: their members, in the order of nbRemote / sbRemote */
+  cluster?: Record<CentralDb, ClusterMember[]>;
   underlayNetns: string;
   hosts: SandboxHost[];
   daemons: DaemonRecord[];
@@ -273,6 +310,50 @@ function hostName(h: SandboxHost | string): string {
   return typeof h === "string" ? h : h.name;
 }
 
+/**
+ * `n` TCP ports on 127.0.0.1 that are free right now (held open together, so they differ).
+ * Raft addresses are written into the db files, so they cannot be `ptcp:0`.
+ */
+function freePorts(n: number): number[] {
+  const ls = Array.from({ length: n }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+  const ports = ls.map((l) => (l.addr as Deno.NetAddr).port);
+  for (const l of ls) l.close();
+  return ports;
+}
+
+/** The three members of each clustered database, under the central dir. */
+function clusterMembers(central: string): Record<CentralDb, ClusterMember[]> {
+  const ports = freePorts(4 * CLUSTER_SIZE);
+  const members = (db: CentralDb, k: number) =>
+    Array.from({ length: CLUSTER_SIZE }, (_, i): ClusterMember => {
+      const base = `${central}/ovn${db}_db${i + 1}`;
+      return {
+        db,
+        index: i + 1,
+        remote: `unix:${base}.sock`,
+        tcp: `tcp:127.0.0.1:${ports[k * 2 * CLUSTER_SIZE + i]}`,
+        raft: `tcp:127.0.0.1:${ports[k * 2 * CLUSTER_SIZE + CLUSTER_SIZE + i]}`,
+        dbFile: `${base}.db`,
+        pidfile: `${base}.pid`,
+        ctl: `${base}.ctl`,
+        log: `${central}/ovsdb-server-${db}${i + 1}.log`,
+      };
+    });
+  return { nb: members("nb", 0), sb: members("sb", 1) };
+}
+
+/** The ovsdb-server command line of a cluster member (the same on every restart). */
+function memberArgv(m: ClusterMember): string[] {
+  return [
+    "ovsdb-server",
+    `--log-file=${m.log}`,
+    `--unixctl=${m.ctl}`,
+    `--remote=punix:${m.remote.slice("unix:".length)}`,
+    `--remote=p${m.tcp}`,
+    m.dbFile,
+  ];
+}
+
 function randomName(): string {
   const b = crypto.getRandomValues(new Uint8Array(2));
   return "sbx" + [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
@@ -283,7 +364,7 @@ function randomName(): string {
 export class Sandbox {
   readonly name: string;
   readonly dir: string;
-  /** "unix:<dir>/central/ovnnb_db.sock" */
+  /** "unix:<dir>/central/ovnnb_db.sock"; clustered: the three members' unix sockets, "unix:A,unix:B,unix:C" */
   readonly nbRemote: string;
   readonly sbRemote: string;
   /** namespace of the underlay Linux bridge */
@@ -303,7 +384,7 @@ export class Sandbox {
     this.hosts = state.hosts;
   }
 
-  /** NB "tcp:127.0.0.1:PORT" (root netns loopback only: not reachable from a host netns) */
+  /** NB "tcp:127.0.0.1:PORT", clustered a list of three (root netns loopback only: not reachable from a host netns) */
   get nbTcp(): string | undefined {
     return this.#state.nbTcp;
   }
@@ -351,8 +432,10 @@ export class Sandbox {
     }
 
     const central = `${dir}/central`;
-    const nbRemote = `unix:${central}/ovnnb_db.sock`;
-    const sbRemote = `unix:${central}/ovnsb_db.sock`;
+    const cluster = opts.clustered ? clusterMembers(central) : undefined;
+    const list = (db: CentralDb) => cluster?.[db].map((m) => m.remote).join(",");
+    const nbRemote = list("nb") ?? `unix:${central}/ovnnb_db.sock`;
+    const sbRemote = list("sb") ?? `unix:${central}/ovnsb_db.sock`;
     const hosts: SandboxHost[] = [];
     for (let i = 1; i <= nHosts; i++) {
       const hdir = `${dir}/hv${i}`;
@@ -379,6 +462,7 @@ export class Sandbox {
       dir,
       nbRemote,
       sbRemote,
+      cluster,
       underlayNetns: `${name}-ul`,
       hosts,
       daemons: [],
@@ -447,8 +531,15 @@ export class Sandbox {
     argv: string[],
     host?: SandboxHost,
   ) {
-    const rec: DaemonRecord = { pidfile, comm };
-    this.#state.daemons.push(rec);
+    // A restart (of a cluster member) reuses the record of its pidfile.
+    let rec = this.#state.daemons.find((d) => d.pidfile === pidfile);
+    if (rec) {
+      rec.comm = comm;
+      delete rec.pid;
+    } else {
+      rec = { pidfile, comm };
+      this.#state.daemons.push(rec);
+    }
     this.#save();
     const full = [
       ...(host ? ["ip", "netns", "exec", host.netns] : []),
@@ -485,6 +576,21 @@ export class Sandbox {
   async #startCentral(): Promise<void> {
     const c = `${this.dir}/central`;
     await Deno.mkdir(c);
+    if (this.#state.cluster) await this.#startClusters(this.#state.cluster);
+    else await this.#startStandalone(c);
+    await this.#startDaemon("ovn-northd", `${c}/ovn-northd.pid`, [
+      "ovn-northd",
+      `--log-file=${c}/ovn-northd.log`,
+      `--unixctl=${c}/ovn-northd.ctl`,
+      `--ovnnb-db=${this.nbRemote}`,
+      `--ovnsb-db=${this.sbRemote}`,
+    ]);
+    await this.nbctl("set", "NB_Global", ".", "options:mac_prefix=0a:58:00");
+    await this.nbctl("--timeout=20", "--wait=sb", "sync");
+  }
+
+  /** One ovsdb-server each for NB and SB. */
+  async #startStandalone(c: string): Promise<void> {
     await settleAll([
       runOk(["ovsdb-tool", "create", `${c}/ovnnb_db.db`, OVN_NB_SCHEMA]),
       runOk(["ovsdb-tool", "create", `${c}/ovnsb_db.db`, OVN_SB_SCHEMA]),
@@ -510,15 +616,161 @@ export class Sandbox {
     this.#state.nbTcp = port(`${c}/ovsdb-server-nb.log`);
     this.#state.sbTcp = port(`${c}/ovsdb-server-sb.log`);
     this.#save();
-    await this.#startDaemon("ovn-northd", `${c}/ovn-northd.pid`, [
-      "ovn-northd",
-      `--log-file=${c}/ovn-northd.log`,
-      `--unixctl=${c}/ovn-northd.ctl`,
-      `--ovnnb-db=${this.nbRemote}`,
-      `--ovnsb-db=${this.sbRemote}`,
-    ]);
-    await this.nbctl("set", "NB_Global", ".", "options:mac_prefix=0a:58:00");
-    await this.nbctl("--timeout=20", "--wait=sb", "sync");
+  }
+
+  /**
+   * NB and SB as three-member RAFT clusters: the first member creates the cluster, the others
+   * join it; all six servers start at once, and up() goes on once each cluster has a leader
+   * and every member is connected.
+   */
+  async #startClusters(cluster: Record<CentralDb, ClusterMember[]>): Promise<void> {
+    await settleAll((["nb", "sb"] as const).map(async (db) => {
+      const [first, ...rest] = cluster[db];
+      await runOk(["ovsdb-tool", "create-cluster", first.dbFile, DB_SCHEMA[db], first.raft]);
+      await settleAll(
+        rest.map((m) =>
+          runOk(["ovsdb-tool", "join-cluster", m.dbFile, DB_NAME[db], m.raft, first.raft])
+        ),
+      );
+    }));
+    await settleAll(
+      [...cluster.nb, ...cluster.sb].map((m) =>
+        this.#startDaemon("ovsdb-server", m.pidfile, memberArgv(m))
+      ),
+    );
+    this.#state.nbTcp = cluster.nb.map((m) => m.tcp).join(",");
+    this.#state.sbTcp = cluster.sb.map((m) => m.tcp).join(",");
+    this.#save();
+    await settleAll([this.waitCluster("nb"), this.waitCluster("sb")]);
+  }
+
+  // ---------------------------------------------------------------- clustered NB / SB
+
+  /** True when NB and SB run as RAFT clusters ({@link SandboxOptions.clustered}). */
+  get clustered(): boolean {
+    return this.#state.cluster !== undefined;
+  }
+
+  /** The members of a clustered NB or SB, in the order of nbRemote / sbRemote. */
+  members(db: CentralDb = "nb"): ClusterMember[] {
+    const c = this.#state.cluster;
+    if (!c) throw new Error(`sandbox ${this.name} is not clustered`);
+    return c[db];
+  }
+
+  #member(db: CentralDb, index: number): ClusterMember {
+    const m = this.members(db).find((x) => x.index === index);
+    if (!m) throw new Error(`${db} has no member ${index} (1..${CLUSTER_SIZE})`);
+    return m;
+  }
+
+  /** The pid of a member, or undefined when it is not running. */
+  memberPid(db: CentralDb, index: number): number | undefined {
+    const m = this.#member(db, index);
+    const pid = readPid(m.pidfile);
+    return pid !== null && isOurDaemon(pid, m.pidfile) ? pid : undefined;
+  }
+
+  /** `ovs-appctl -t CTL cluster/status DB` of a member (its role, term, leader…). */
+  async clusterStatus(db: CentralDb, index: number): Promise<string> {
+    const m = this.#member(db, index);
+    return (await runOk(["ovs-appctl", "-t", m.ctl, "cluster/status", DB_NAME[db]], {
+      timeoutMs: 5000,
+    })).trim();
+  }
+
+  /** The roles of the running members right now: index -> "leader" | "follower" | …. */
+  async roles(db: CentralDb = "nb"): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    await Promise.all(
+      this.members(db).map(async (m) => {
+        if (this.memberPid(db, m.index) === undefined) return;
+        const r = await run(["ovs-appctl", "-t", m.ctl, "cluster/status", DB_NAME[db]], {
+          timeoutMs: 5000,
+        });
+        const role = /^Role: (\S+)$/m.exec(r.stdout)?.[1];
+        if (r.code === 0 && role) out.set(m.index, role);
+      }),
+    );
+    return out;
+  }
+
+  /**
+   * The current leader of a clustered NB (or SB): the running member whose cluster/status
+   * says `Role: leader`.  Waits up to timeoutMs for one (an election takes about a second).
+   */
+  async leader(db: CentralDb = "nb", timeoutMs = 15_000): Promise<ClusterMember> {
+    let found: number | undefined;
+    await waitFor(`a leader of ${DB_NAME[db]}`, timeoutMs, async () => {
+      const roles = await this.roles(db);
+      found = [...roles].find(([, role]) => role === "leader")?.[0];
+      return found !== undefined;
+    });
+    return this.#member(db, found!);
+  }
+
+  /** The members that are running and not the leader. */
+  async followers(db: CentralDb = "nb"): Promise<ClusterMember[]> {
+    const roles = await this.roles(db);
+    return this.members(db).filter((m) => roles.get(m.index) === "follower");
+  }
+
+  /**
+   * Kills one member by the pid in its pidfile (SIGKILL by default: a crash) and waits until
+   * it is gone.  Returns the pid.  Its db file stays: {@link restartMember} brings it back.
+   */
+  async killMember(db: CentralDb, index: number, signal: Deno.Signal = "SIGKILL"): Promise<number> {
+    const m = this.#member(db, index);
+    const pid = this.memberPid(db, index);
+    if (pid === undefined) throw new Error(`${DB_NAME[db]} member ${index} is not running`);
+    Deno.kill(pid, signal);
+    await waitFor(`${m.pidfile} (pid ${pid}) to exit`, 10_000, () => Promise.resolve(!alive(pid)));
+    return pid;
+  }
+
+  /**
+   * Starts a (killed) member again with the same db file, so that it rejoins its cluster.
+   * With `wait` (default) returns once its `_Server` row says it is connected to the cluster
+   * (caught up); without, right after it started (it then serves its old copy for a while).
+   * Returns the new pid.
+   */
+  async restartMember(
+    db: CentralDb,
+    index: number,
+    opts: { wait?: boolean } = {},
+  ): Promise<number> {
+    const m = this.#member(db, index);
+    if (this.memberPid(db, index) !== undefined) {
+      throw new Error(`${DB_NAME[db]} member ${index} is running already`);
+    }
+    await this.#startDaemon("ovsdb-server", m.pidfile, memberArgv(m));
+    if (opts.wait ?? true) await this.waitMember(db, index);
+    return this.memberPid(db, index)!;
+  }
+
+  /** Waits until a member's `_Server` row says it is connected to its cluster. */
+  async waitMember(db: CentralDb, index: number, timeoutMs = 20_000): Promise<void> {
+    const m = this.#member(db, index);
+    const query = JSON.stringify(["_Server", {
+      op: "select",
+      table: "Database",
+      where: [["name", "==", DB_NAME[db]]],
+      columns: ["connected"],
+    }]);
+    await waitFor(`${m.remote} connected to its cluster`, timeoutMs, async () => {
+      const r = await run(["ovsdb-client", "--timeout=5", "transact", m.remote, query]);
+      return r.code === 0 && /"connected":true/.test(r.stdout);
+    });
+  }
+
+  /** Waits until a clustered database has a leader and every running member is connected. */
+  async waitCluster(db: CentralDb = "nb", timeoutMs = 20_000): Promise<void> {
+    const t0 = Date.now();
+    await this.leader(db, timeoutMs);
+    for (const m of this.members(db)) {
+      if (this.memberPid(db, m.index) === undefined) continue;
+      await this.waitMember(db, m.index, Math.max(1000, timeoutMs - (Date.now() - t0)));
+    }
   }
 
   // ---------------------------------------------------------------- hosts
@@ -895,13 +1147,14 @@ async function main(args: string[]): Promise<number> {
       hosts: { type: "string" },
       name: { type: "string" },
       dir: { type: "string" },
+      clustered: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
   const [cmd, ...rest] = positionals;
   const self = "deno run -A testing/sandbox.ts";
   const usage = `usage:
-  ${self} up [--hosts N] [--name NAME] [--dir DIR]
+  ${self} up [--hosts N] [--name NAME] [--dir DIR] [--clustered]
   ${self} env NAME HOST      # prints export lines (eval "$(…)")
   ${self} status NAME
   ${self} down NAME          # NAME may also be the sandbox dir
@@ -922,11 +1175,21 @@ async function main(args: string[]): Promise<number> {
         hosts: values.hosts !== undefined ? Number(values.hosts) : undefined,
         name: values.name,
         baseDir: values.dir,
+        clustered: values.clustered,
       });
       const ms = Math.round(performance.now() - t0);
       console.log(`sandbox ${sb.name} up in ${ms} ms; state in ${sb.dir}`);
       console.log(`  NB ${sb.nbRemote}${sb.nbTcp ? ` (${sb.nbTcp})` : ""}`);
       console.log(`  SB ${sb.sbRemote}${sb.sbTcp ? ` (${sb.sbTcp})` : ""}`);
+      if (sb.clustered) {
+        for (const db of ["nb", "sb"] as const) {
+          const leader = await sb.leader(db);
+          for (const m of sb.members(db)) {
+            const role = m === leader ? "leader" : "member";
+            console.log(`  ${db}${m.index} (${role}): ${m.remote}, raft ${m.raft}, ctl ${m.ctl}`);
+          }
+        }
+      }
       for (const h of sb.hosts) {
         console.log(`  ${h.name}: netns ${h.netns}, encap ${h.encapIp}, dir ${h.dir}`);
       }
