@@ -85,6 +85,8 @@ Deno.test(
     assert.deepEqual(await pluginPorts(sb), ["ovn/b/eth0"]);
     assert.deepEqual(pendingFiles(c), []);
     assert.equal((await mesosCni(c, "DEL", "b", ns2, { config })).code, 0);
+    const locks = [...Deno.readDirSync(`${c.config.runDir}/locks`)].map((e) => e.name);
+    assert.deepEqual(locks, [], "no lock file is left by a completed deferred removal");
   }),
 );
 

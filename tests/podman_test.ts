@@ -116,8 +116,8 @@ async function snapshotProgram(dir: string): Promise<{ driver: string; plugin: s
 
 interface ContainerPort {
   name: string;
-  /** "MAC IP" as northd allocated it */
-  dynamicAddresses: string;
+  /** "MAC IP" as the plugin chose it (its static address) */
+  addresses: string;
   up: boolean;
   ids: Record<string, string>;
 }
@@ -126,15 +126,15 @@ interface ContainerPort {
 async function containerPorts(sb: Sandbox): Promise<ContainerPort[]> {
   const out = await sb.nbctl(
     "--format=json",
-    "--columns=name,dynamic_addresses,up,external_ids",
+    "--columns=name,addresses,up,external_ids",
     "find",
     "Logical_Switch_Port",
     CONTAINER_PORTS,
   );
   const rows = (JSON.parse(out) as { data: unknown[][] }).data;
-  return rows.map(([name, dyn, up, ids]) => ({
+  return rows.map(([name, addresses, up, ids]) => ({
     name: String(name),
-    dynamicAddresses: typeof dyn === "string" ? dyn : "",
+    addresses: typeof addresses === "string" ? addresses : "",
     up: up === true,
     ids: Object.fromEntries((ids as [string, [string, string][]])[1]),
   }));
@@ -586,7 +586,11 @@ Deno.test(
             "";
         const podIp = /inet (\d+\.\d+\.\d+\.\d+)\/24 /.exec(line("addr"))?.[1] ?? "";
         assert.ok(inSubnet(podIp, "172.16.1.0/24"), `podman container eth0: ${run.stdout}`);
-        assert.match(line("link"), /link\/ether 0a:58:00:/, "eth0 has OVN's dynamic MAC");
+        assert.match(
+          line("link"),
+          /link\/ether 0a:58:ac:10:01:/,
+          "eth0's MAC derives from its address",
+        );
         assert.match(line("link"), /mtu 8942 /, "eth0 has the configured MTU");
         assert.match(line("route"), /^default via 172\.16\.1\.1 dev eth0/);
         assert.equal(line("http"), mesosBody, run.stdout);
@@ -624,8 +628,13 @@ Deno.test(
             p.ids["ovn-mesos/container-id"] === id
           );
           assert.ok(port, `${round}: no logical port for podman container ${id}`);
-          assert.equal(port.dynamicAddresses, `${net.MacAddress} ${net.IPAddress}`, round);
-          assert.equal(port.up, true, `${round}: port ${port.name} not up`);
+          assert.equal(port.addresses, `${net.MacAddress} ${net.IPAddress}`, round);
+          // ADD returns once ovn-controller installed the port here; NB's `up` follows via northd.
+          await waitUntil(
+            `${round}: port ${port.name} up in NB`,
+            10_000,
+            async () => (await containerPorts(sb)).find((p) => p.name === port.name)?.up === true,
+          );
           assert.equal(port.ids["ovn-mesos/host"], "hv1");
           assert.equal(port.ids["ovn-mesos/ifname"], "eth0");
           assert.match(await sb.nbctl("lsp-get-ls", port.name), /\(mesos-hv1\)/, round);

@@ -49,9 +49,11 @@ export async function cmdDel(conf: NetConf, args: CmdArgs): Promise<void> {
       if (ovsDone) defer("ovs", plan.veth, ovsDone);
     }, () => true);
     // Other attachments' deferred removals, on whichever database answered (after our lock).
+    // Not our own: a database that just failed us would only cost a second timeout.
+    const skip = { containerId: args.containerId, ifname: args.ifname };
     await Promise.all([
-      nb.then((db) => completePending(conf, "nb", db)).catch(() => {}),
-      ovs.then((db) => completePending(conf, "ovs", db)).catch(() => {}),
+      nb.then((db) => completePending(conf, "nb", db, skip)).catch(() => {}),
+      ovs.then((db) => completePending(conf, "ovs", db, skip)).catch(() => {}),
     ]);
   } finally {
     for (const db of [nb, ovs]) db.then((d: Database) => d.close(), () => {});

@@ -102,7 +102,7 @@ export async function completePending(
       else await unplugFromBridge(database, [r.name]);
       Deno.removeSync(path);
       done.push(r.name);
-    });
+    }, (ok) => ok); // the attachment is gone: its lock file goes too
   }
   return done;
 }
