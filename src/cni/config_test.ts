@@ -91,3 +91,38 @@ Deno.test("parseNetConf() reads GC's valid attachments", () => {
   );
   assert.deepEqual(c.validAttachments, [{ containerId: "c1", ifname: "eth0" }]);
 });
+
+Deno.test("parseNetConf() refuses what would reach a name, a file, resolv.conf or a timer unchecked", () => {
+  const rows: [Record<string, unknown> | string, number, RegExp][] = [
+    ["x".repeat(1 << 21), 7, /characters long, more than 1048576/],
+    [{ ...good, cniVersion: 1 }, 7, /"cniVersion" must be a string/],
+    [{ ...good, hostId: 'h"x' }, 7, /"hostId" "h\\"x" has characters/],
+    [{ ...good, logicalSwitch: "a b" }, 7, /"logicalSwitch" "a b"/],
+    [
+      { ...good, gateway: "10.0.0.1" },
+      7,
+      /"gateway" 10\.0\.0\.1 is not a host address of "subnet"/,
+    ],
+    [{ ...good, gateway: "172.16.1.255" }, 7, /not a host address/],
+    [{ ...good, clusterSubnet: "x" }, 7, /"clusterSubnet" is not an IPv4 CIDR/],
+    [{ ...good, mtu: 1400.5 }, 7, /"mtu" must be a whole number/],
+    [{ ...good, bindTimeoutSeconds: 3601 }, 7, /"bindTimeoutSeconds" .* at most 3600/],
+    [{ ...good, txChecksumOffload: "no" }, 7, /"txChecksumOffload" must be true or false/],
+    [{ ...good, runDir: "run" }, 7, /"runDir" "run" must be an absolute path/],
+    [{ ...good, logFile: "/x\ny" }, 7, /"logFile" "\/x\\ny" holds control characters/],
+    [{ ...good, ovsDb: "tcp:x" }, 7, /"ovsDb": "tcp:x" is not a database remote/],
+    [{ ...good, dns: { nameservers: ["1.1.1.1\nnameserver 6.6.6.6"] } }, 7, /"dns\.nameservers"/],
+    [{ ...good, dns: { search: ["a b"] } }, 7, /"dns\.search"/],
+    [{ ...good, "cni.dev/valid-attachments": [{ containerID: 1 }] }, 7, /\[0\] must be an object/],
+  ];
+  for (const [conf, code, msg] of rows) {
+    const text = typeof conf === "string" ? conf : JSON.stringify(conf);
+    assert.throws(
+      () => parseNetConf(text),
+      (e: Error) => e instanceof CniError && e.code === code && msg.test(e.message),
+      text.slice(0, 100),
+    );
+  }
+  const dns = { nameservers: ["10.0.0.2", "fd00::53"], search: ["mesos"], options: ["ndots:2"] };
+  assert.deepEqual(parseNetConf(JSON.stringify({ ...good, dns })).dns, dns);
+});

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CniError } from "../errors.ts";
-import { readCmdArgs } from "./env.ts";
+import { checkNetns, readCmdArgs } from "./env.ts";
 
 const add = {
   CNI_COMMAND: "ADD",
@@ -42,5 +42,45 @@ Deno.test("readCmdArgs() names every bad variable with code 4", () => {
       () => readCmdArgs(env),
       (e: Error) => e instanceof CniError && e.code === 4 && msg.test(e.message),
     );
+  }
+});
+
+Deno.test("readCmdArgs() refuses ids and names that are unsafe anywhere, quoting them", () => {
+  const rows: [Record<string, string>, RegExp][] = [
+    [{ ...add, CNI_CONTAINERID: "c".repeat(256) }, /256 characters long, more than 255/],
+    [{ ...add, CNI_CONTAINERID: "a\nb" }, /CNI_CONTAINERID "a\\nb"/],
+    [{ ...add, CNI_IFNAME: "ethü" }, /CNI_IFNAME "ethü"/],
+    [{ ...add, CNI_IFNAME: 'e"0' }, /CNI_IFNAME "e\\"0"/],
+    [{ ...add, CNI_IFNAME: ".." }, /CNI_IFNAME "\.\."/],
+  ];
+  for (const [env, msg] of rows) {
+    assert.throws(
+      () => readCmdArgs(env),
+      (e: Error) => e instanceof CniError && e.code === 4 && msg.test(e.message),
+    );
+  }
+  assert.equal(readCmdArgs({ ...add, CNI_CONTAINERID: "c".repeat(255) }).containerId.length, 255);
+});
+
+Deno.test("checkNetns() takes a network namespace other than this process' own", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.writeTextFileSync(`${dir}/file`, "");
+    const rows: [string, RegExp][] = [
+      [`${dir}/file`, /is not a network namespace/],
+      [dir, /is a directory/],
+      [`${dir}/gone`, /does not exist/],
+      ["/proc/self/ns/net", /this host's own network namespace/],
+      ["/proc/self/ns/mnt", /is not a network namespace \(a namespace of type 20000\)/],
+    ];
+    for (const [path, msg] of rows) {
+      assert.throws(
+        () => checkNetns(path),
+        (e: Error) => e instanceof CniError && e.code === 4 && msg.test(e.message),
+        path,
+      );
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
   }
 });

@@ -50,6 +50,10 @@ export async function runPlugin(io: PluginIo): Promise<number> {
     if (args.netns !== undefined && (args.command === "ADD" || args.command === "CHECK")) {
       checkNetns(args.netns);
     }
+    // DEL goes on without them: it removes what is local and defers the rest.
+    if (args.command === "ADD" || args.command === "CHECK" || args.command === "GC") {
+      checkSslFiles(conf);
+    }
     switch (args.command) {
       case "ADD": {
         const att = await cmdAdd(conf, args);
@@ -84,6 +88,35 @@ export async function runPlugin(io: PluginIo): Promise<number> {
       }`,
     );
     return e instanceof FatalError ? e.exitCode : 1;
+  }
+}
+
+/**
+ * An ssl: Northbound needs its key, certificate and CA files: one missing is
+ * named (code 7), rather than found out as an unreachable database (11).
+ */
+function checkSslFiles(conf: NetConf): void {
+  const ssl = conf.nb.ssl;
+  if (!ssl) return;
+  const files = {
+    nbPrivateKey: ssl.privateKey,
+    nbCertificate: ssl.certificate,
+    nbCaCert: ssl.caCert,
+  };
+  const bad = Object.entries(files).filter(([, path]) => {
+    try {
+      return !Deno.statSync(path).isFile;
+    } catch {
+      return true;
+    }
+  });
+  if (bad.length) {
+    throw new CniError(
+      CniCode.InvalidConfig,
+      `invalid network configuration: ${
+        bad.map(([key, path]) => `"${key}" ${JSON.stringify(path)} is not a file`).join("; ")
+      } (needed for ${conf.nb.remote})`,
+    );
   }
 }
 
