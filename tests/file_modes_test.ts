@@ -24,13 +24,6 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 /** What would show that key material was written somewhere. */
 const KEY_MATERIAL = /PRIVATE KEY|BEGIN [A-Z ]*KEY|BEGIN CERTIFICATE/;
 
-/**
- * TODO(attachment.ts, log.ts): what the run directory and the log should be
- * but are not yet; see the report of issue 10. Checked (and failing) once
- * OVN_MESOS_STRICT_MODES=1, reported as a warning otherwise.
- */
-const STRICT = Deno.env.get("OVN_MESOS_STRICT_MODES") === "1";
-
 function mode(path: string): number {
   return Deno.statSync(path).mode! & 0o7777;
 }
@@ -45,11 +38,8 @@ Deno.test(
   () =>
     withSandbox({ hosts: 1 }, async (sb) => {
       const ssl = await startSslNb(sb);
-      const todo: string[] = [];
-      const expect = (ok: boolean, what: string, pending = false) => {
-        if (ok) return;
-        if (pending && !STRICT) todo.push(what);
-        else assert.fail(what);
+      const expect = (ok: boolean, what: string, _pending = false) => {
+        if (!ok) assert.fail(what);
       };
       try {
         const [h] = sb.hosts;
@@ -180,13 +170,6 @@ Deno.test(
         }
       } finally {
         await ssl.stop();
-      }
-      if (todo.length) {
-        console.warn(
-          `file modes still to fix (TODO, OVN_MESOS_STRICT_MODES=1 fails on them):\n  ${
-            todo.join("\n  ")
-          }`,
-        );
       }
     }),
 );

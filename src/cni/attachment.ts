@@ -47,9 +47,9 @@ export async function withAttachmentLock<T>(
   remove: (ok: boolean) => boolean = () => false,
 ): Promise<T> {
   const path = lockPath(conf, plan);
-  Deno.mkdirSync(`${conf.runDir}/locks`, { recursive: true });
+  ensurePrivateDir(`${conf.runDir}/locks`);
   while (true) {
-    const file = Deno.openSync(path, { create: true, write: true });
+    const file = Deno.openSync(path, { create: true, write: true, mode: 0o600 });
     await file.lock(true);
     if (!sameFile(path, file)) {
       file.close();
@@ -78,6 +78,16 @@ export function withAttachmentLocks<T>(
   const lockFrom = (i: number): Promise<T> =>
     i === sorted.length ? fn() : withAttachmentLock(conf, sorted[i], () => lockFrom(i + 1), remove);
   return lockFrom(0);
+}
+
+/**
+ * The lock directory is root's alone: anyone who could open a lock file could
+ * flock it and hold every ADD and DEL of that attachment (Mesos never times
+ * them out).
+ */
+function ensurePrivateDir(dir: string): void {
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if ((Deno.statSync(dir).mode! & 0o777) !== 0o700) Deno.chmodSync(dir, 0o700);
 }
 
 function sameFile(path: string, file: Deno.FsFile): boolean {

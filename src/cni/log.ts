@@ -6,7 +6,7 @@ export function logLine(file: string | undefined, text: string, stderr = true): 
   if (stderr) Deno.stderr.writeSync(new TextEncoder().encode(line));
   if (!file) return;
   try {
-    Deno.writeTextFileSync(file, line, { append: true, create: true });
+    Deno.writeTextFileSync(file, line, { append: true, create: true, mode: 0o640 });
   } catch {
     // A log file that cannot be written must not fail the container.
   }

@@ -1,28 +1,32 @@
 /**
  * The namespace work for one attachment: the veth pair and the container's
- * side of it. Each step is one `ip` process.
+ * side of it, over rtnetlink in-process (no `ip` process on the hot path).
  */
 import { CniCode, CniError } from "../errors.ts";
-import { ExecError } from "../exec.ts";
 import { disableTxChecksum } from "../net/ethtool.ts";
-import { ipBatch, ipTry } from "../net/ip.ts";
+import {
+  configureInNamespace,
+  createVethPair,
+  deleteLink,
+  Errno,
+  NetlinkError,
+} from "../net/netlink.ts";
 import type { AttachmentPlan } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
 import type { PortAddress } from "./nb_ports.ts";
 
 /** Creates the veth pair: the host end up in this namespace, the other end in the container. */
-export async function createVeth(
+export function createVeth(
   conf: NetConf,
   plan: AttachmentPlan,
   netns: string,
   ifname: string,
 ): Promise<void> {
-  const mtu = String(conf.mtu);
-  const link = `link add ${plan.veth} mtu ${mtu} up type veth peer name ${ifname} mtu ${mtu}`;
   try {
-    await ipBatch([[...link.split(" "), "netns", netns]]);
+    createVethPair({ hostName: plan.veth, peerName: ifname, mtu: conf.mtu, peerNetnsPath: netns });
+    return Promise.resolve();
   } catch (e) {
-    throw explainVethFailure(e, plan, netns, ifname);
+    return Promise.reject(explainVethFailure(e, plan, netns, ifname));
   }
 }
 
@@ -39,56 +43,51 @@ export function setTxChecksumming(conf: NetConf, netns: string, ifname: string):
   }
 }
 
-/** Turns `ip`'s complaints about the runtime's input into CNI errors naming it. */
+/** Turns the kernel's complaints about the runtime's input into CNI errors naming it. */
 function explainVethFailure(
   e: unknown,
   plan: AttachmentPlan,
   netns: string,
   ifname: string,
 ): unknown {
-  const stderr = e instanceof ExecError ? e.result.stderr.trim() : "";
-  if (/File exists/.test(stderr)) {
+  if (!(e instanceof NetlinkError)) return e;
+  if (e.errno === Errno.EEXIST) {
     return new CniError(
       CniCode.InvalidEnvironment,
       `interface ${ifname} (CNI_IFNAME) or ${plan.veth} already exists`,
-      stderr,
+      e.message,
     );
   }
-  if (/Invalid "netns"|No such file|Cannot open network namespace/.test(stderr)) {
+  if (e.errno === Errno.ENOENT || e.errno === Errno.EINVAL) {
     return new CniError(
       CniCode.InvalidEnvironment,
       `CNI_NETNS ${netns} is not a network namespace`,
-      stderr,
+      e.message,
     );
   }
   return e;
 }
 
-/** Gives the container's interface OVN's MAC and address, the MTU, and a default route. */
-export async function configureContainer(
+/** Gives the container's interface its MAC and address, the MTU, and a default route (in-process). */
+export function configureContainer(
   conf: NetConf,
   netns: string,
   ifname: string,
   addr: PortAddress,
   prefix: number,
 ): Promise<void> {
-  await ipBatch([
-    ["link", "set", "dev", ifname, "address", addr.mac],
-    ["addr", "add", `${addr.ip}/${prefix}`, "dev", ifname],
-    ["link", "set", "dev", ifname, "up"],
-    ["link", "set", "dev", "lo", "up"],
-    [
-      "route",
-      "add",
-      "default",
-      "via",
-      conf.gateway,
-      "dev",
+  try {
+    configureInNamespace(netns, {
       ifname,
-      "metric",
-      String(routeMetric(ifname)),
-    ],
-  ], { netns });
+      mac: addr.mac,
+      address: `${addr.ip}/${prefix}`,
+      gateway: conf.gateway,
+      metric: routeMetric(ifname),
+    });
+    return Promise.resolve();
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /**
@@ -118,9 +117,5 @@ export function hostLinkExists(name: string): boolean {
 
 /** Deletes the veth pairs by their host ends; nothing when they are already gone. */
 export async function deleteVeths(veths: string[]): Promise<void> {
-  if (veths.length === 1) {
-    await ipTry(["link", "del", veths[0]]);
-  } else if (veths.length > 1) {
-    await ipBatch(veths.map((v) => ["link", "del", v]), { force: true }).catch(() => {});
-  }
+  await Promise.all(veths.map((v) => deleteLink(v).catch(() => false)));
 }

@@ -34,8 +34,9 @@ export class BadRemote extends Error {
  * ```
  */
 export function parseRemotes(text: string): Remote[] {
-  const parts = text.split(",").map((r) => r.trim()).filter(Boolean);
-  if (!parts.length) throw new BadRemote(`no database remote given`);
+  const parts = text.split(",").map((r) => r.trim());
+  if (parts.length === 1 && !parts[0]) throw new BadRemote(`no database remote given`);
+  if (parts.some((p) => !p)) throw new BadRemote(`"${text}" has an empty member in its list`);
   return parts.map(parseRemote);
 }
 
