@@ -373,3 +373,28 @@ Deno.test(
     await assertNoLeaks(sb);
   },
 );
+
+Deno.test(
+  "clustered NB restarted whole between ADD and DEL: DEL, a new ADD and status work (no stale connection state)",
+  opts,
+  () =>
+    withSandbox({ hosts: 1, clustered: true }, async (sb) => {
+      const [c] = await initClustered(sb);
+      const ns = await sb.addContainerNetns("before");
+      const ip = mesosIp(await mesosCni(c, "ADD", "before", ns));
+      for (const m of sb.members("nb")) await sb.killMember("nb", m.index);
+      await Promise.all(sb.members("nb").map((m) => sb.restartMember("nb", m.index)));
+      await sb.waitCluster("nb");
+      const del = await mesosCni(c, "DEL", "before", ns);
+      assert.equal(del.code, 0, del.stdout);
+      assert.deepEqual(pendingFiles(c), [], "NB answered: nothing deferred");
+      assert.deepEqual(await pluginPorts(sb), []);
+      const ns2 = await sb.addContainerNetns("after");
+      assert.notEqual(mesosIp(await mesosCni(c, "ADD", "after", ns2)), undefined);
+      assert.ok(ip);
+      const st = await driver(sb, c.host, ["status", `--db=${sb.nbRemote}`, "--json"]);
+      assert.equal(JSON.parse(st.stdout).hosts[0].containers.length, 1, st.stdout);
+      assert.equal((await mesosCni(c, "DEL", "after", ns2)).code, 0);
+      assert.deepEqual(await pluginLinks(sb, c.host), []);
+    }),
+);
