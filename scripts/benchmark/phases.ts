@@ -2,7 +2,7 @@
  * The measurements: the contenders' ADD and DEL interleaved, VERSION start-up, spawns and CPU
  * time, where the time goes, concurrency.  The scale phases are in scale.ts.
  */
-import { containerPort } from "../../src/names.ts";
+import { containerPort, hostVethName } from "../../src/names.ts";
 import { CNI_BIN, type Ctx } from "./context.ts";
 import {
   bridgeAdd,
@@ -14,96 +14,129 @@ import {
   pluginAdd,
   pluginDel,
 } from "./contenders.ts";
-import { floorAdd, floorDel } from "./floor.ts";
+import { floorAdd, floorAddStatic, floorDel, floorLsp, floorVeth } from "./floor.ts";
 import { type AddResult, note } from "./outcome.ts";
-import { inNetns, must, type Proc, timed, untimed } from "./proc.ts";
+import { background, inNetns, must, type Proc, timed, untimed } from "./proc.ts";
 import { countSpawns, cpuOf, type SpawnCount } from "./spawns.ts";
 import { p50, r1, rotate } from "./stats.ts";
-import { makeShims, medianTimeline, RpcProxy, type Timeline, timelineRun } from "./tracing.ts";
+import {
+  hostMarks,
+  makeShims,
+  medianTimeline,
+  RpcProxy,
+  type Timeline,
+  timelineRun,
+} from "./tracing.ts";
 
-// ------------------------------------------------------------------ ADD/DEL vs floor vs Go
+// ------------------------------------------------------------------ ADD/DEL vs floors vs Go
+
+export type Kind = "plugin" | "baseline" | "floor" | "floor_static" | "bridge";
 
 interface Series {
   add: number[];
   del: number[];
 }
 
+/** One contender of the main phase: its ADD and DEL of container `id` in netns `ns`. */
+interface Contender {
+  kind: Kind;
+  add(id: string, ns: string): Promise<AddResult>;
+  del(id: string, ns: string): Promise<AddResult>;
+}
+
+function contenders(c: Ctx): Contender[] {
+  const list: Contender[] = [
+    {
+      kind: "plugin",
+      add: (id, ns) => pluginAdd(c, id, ns),
+      del: (id, ns) => pluginDel(c, id, ns),
+    },
+    { kind: "floor", add: (id, ns) => floorAdd(c, id, ns), del: (id) => floorDel(c, id) },
+    {
+      kind: "floor_static",
+      add: (id, ns) => floorAddStatic(c, id, ns),
+      del: (id) => floorDel(c, id),
+    },
+    {
+      kind: "bridge",
+      add: (id, ns) => bridgeAdd(c, id, ns),
+      del: (id, ns) => bridgeDel(c, id, ns),
+    },
+  ];
+  const base = c.baseline;
+  if (base) {
+    list.splice(1, 0, {
+      kind: "baseline",
+      add: (id, ns) => pluginAdd(c, id, ns, base),
+      del: (id, ns) => pluginDel(c, id, ns, base),
+    });
+  }
+  return list;
+}
+
 /**
- * `plan.rounds` rounds (after one warm-up) of ADD then DEL by the plugin, the floor and the Go
- * bridge, their order rotated each round; the harness (`ip netns exec /bin/true`) once a round.
+ * `plan.rounds` rounds (after one warm-up) of ADD then DEL by the plugin, the two floors, the
+ * Go bridge (and the baseline build), their order rotated each round; the harness
+ * (`ip netns exec /bin/true`) once a round.
  */
 export async function phaseMain(c: Ctx) {
   const plan = c.plan;
-  const s: Record<"plugin" | "floor" | "bridge", Series> = {
-    plugin: { add: [], del: [] },
-    floor: { add: [], del: [] },
-    bridge: { add: [], del: [] },
-  };
+  const list = contenders(c);
+  const s = Object.fromEntries(list.map((k) => [k.kind, { add: [], del: [] }])) as Partial<
+    Record<Kind, Series>
+  >;
   const harness: number[] = [];
   const pluginIds: string[] = [];
-  const nsP = await netnsFor(c, "main-plugin");
-  const nsF = await netnsFor(c, "main-floor");
-  const nsB = await netnsFor(c, "main-bridge");
-  const kinds = ["plugin", "floor", "bridge"] as const;
+  const baselineIds: string[] = [];
+  const ns = new Map<Kind, string>();
+  for (const k of list) ns.set(k.kind, await netnsFor(c, `main-${k.kind.replace("_", "-")}`));
   let connectivity: Record<string, boolean> = {};
   // one unmeasured warm-up round (page cache, deno's code cache)
   for (let round = -1; round < plan.rounds; round++) {
     c.checkAbort();
-    const ids = {
-      plugin: crypto.randomUUID(),
-      floor: crypto.randomUUID(),
-      bridge: crypto.randomUUID(),
-    };
-    const order = rotate([...kinds], Math.max(round, 0));
-    if (round >= 0) pluginIds.push(ids.plugin);
-    const added: Record<string, AddResult> = {};
+    const ids = new Map(list.map((k) => [k.kind, crypto.randomUUID()]));
+    const order = rotate(list, Math.max(round, 0));
+    if (round >= 0) pluginIds.push(ids.get("plugin")!);
+    if (round >= 0 && c.baseline) baselineIds.push(ids.get("baseline")!);
+    const added: Partial<Record<Kind, AddResult>> = {};
     for (const k of order) {
-      const r = k === "plugin"
-        ? await pluginAdd(c, ids.plugin, nsP)
-        : k === "floor"
-        ? await floorAdd(c, ids.floor, nsF)
-        : await bridgeAdd(c, ids.bridge, nsB);
-      note(c, `${k} ADD`, r);
-      added[k] = r;
-      if (round >= 0 && r.ok) s[k].add.push(r.ms);
+      const r = await k.add(ids.get(k.kind)!, ns.get(k.kind)!);
+      note(c, `${k.kind} ADD`, r);
+      added[k.kind] = r;
+      if (round >= 0 && r.ok) s[k.kind]!.add.push(r.ms);
     }
-    if (round === -1) connectivity = await checkConnectivity(c, nsP, nsF, added);
+    if (round === -1) connectivity = await checkConnectivity(c, ns, added);
     for (const k of order) {
-      const r = k === "plugin"
-        ? await pluginDel(c, ids.plugin, nsP)
-        : k === "floor"
-        ? await floorDel(c, ids.floor)
-        : await bridgeDel(c, ids.bridge, nsB);
-      note(c, `${k} DEL`, r);
-      if (round >= 0 && r.ok) s[k].del.push(r.ms);
+      const r = await k.del(ids.get(k.kind)!, ns.get(k.kind)!);
+      note(c, `${k.kind} DEL`, r);
+      if (round >= 0 && r.ok) s[k.kind]!.del.push(r.ms);
     }
     const h = await inNetns(c, c.hv1.netns, ["/bin/true"]);
     if (round >= 0) harness.push(h.ms);
     if (round >= 0 && (round + 1) % 5 === 0) {
       c.progress(
-        `  round ${round + 1}/${plan.rounds}: ADD plugin ${r1(p50(s.plugin.add))} floor ${
-          r1(p50(s.floor.add))
-        } bridge ${r1(p50(s.bridge.add))} ms (p50 so far)`,
+        `  round ${round + 1}/${plan.rounds}: ADD p50 so far: ` +
+          list.map((k) => `${k.kind} ${r1(p50(s[k.kind]!.add))}`).join(", ") + " ms",
       );
     }
   }
-  return { s, harness, connectivity, pluginIds };
+  return { s, harness, connectivity, pluginIds, baselineIds };
 }
 
-/** After the warm-up ADDs: both OVN containers reach their gateway (the router port). */
+/** After the warm-up ADDs: every OVN container reaches its gateway (the router port). */
 async function checkConnectivity(
   c: Ctx,
-  nsP: string,
-  nsF: string,
-  added: Record<string, AddResult>,
+  ns: Map<Kind, string>,
+  added: Partial<Record<Kind, AddResult>>,
 ): Promise<Record<string, boolean>> {
   const gw = String(c.conf.gateway);
   const ping = async (ns: string) =>
     (await c.sb.execIn(ns, ["ping", "-c", "1", "-W", "2", gw], { timeoutMs: 5000 })).code === 0;
-  return {
-    plugin: added.plugin?.ok === true && await ping(nsP),
-    floor: added.floor?.ok === true && await ping(nsF),
-  };
+  const out: Record<string, boolean> = {};
+  for (const k of ["plugin", "baseline", "floor", "floor_static"] as const) {
+    if (ns.has(k)) out[k] = added[k]?.ok === true && await ping(ns.get(k)!);
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------ VERSION start-up
@@ -178,10 +211,10 @@ export async function phaseSpawns(c: Ctx) {
   for (let i = 0; i < plan.straceRuns; i++) {
     c.checkAbort();
     // ADD then DEL, in pairs, so every ADD is undone
-    for (const [k, [ns, argv, env, stdin]] of Object.entries(await ops(c)) as [OpKey, Op][]) {
+    for (const [k, [ns, argv, env, stdin]] of Object.entries((await ops(c)).ops) as [OpKey, Op][]) {
       (counts[k] ??= []).push(await countSpawns(c, ns, argv, env, stdin, file));
     }
-    for (const [k, [ns, argv, env, stdin]] of Object.entries(await ops(c)) as [OpKey, Op][]) {
+    for (const [k, [ns, argv, env, stdin]] of Object.entries((await ops(c)).ops) as [OpKey, Op][]) {
       (cpu[k] ??= []).push(await cpuOf(c, ns, argv, env, stdin, file));
     }
   }
@@ -205,7 +238,22 @@ export async function phaseSpawns(c: Ctx) {
 
 // ------------------------------------------------------------------ timeline (PATH shims)
 
-/** Where ADD's and DEL's time goes, plugin and floor: median time lines of `runs` runs. */
+const TIMELINE_OPS: readonly OpKey[] = [
+  "plugin_add",
+  "plugin_mapped_add",
+  "floor_add",
+  "floor_static_add",
+  "plugin_del",
+  "plugin_mapped_del",
+  "floor_del",
+  "floor_static_del",
+];
+
+/**
+ * Where ADD's and DEL's time goes, the plugin (without and with port mappings) and both
+ * floors: median time lines of `runs` runs, each with the moments the host's daemons logged
+ * for the port and the kernel's link events (hostMarks).
+ */
 export async function phaseTimeline(c: Ctx, runs: number) {
   const log = `${c.sb.dir}/shims.log`;
   const shimPath = await makeShims(c, `${c.sb.dir}/shims`, log);
@@ -214,21 +262,52 @@ export async function phaseTimeline(c: Ctx, runs: number) {
     new RpcProxy(nbPath, c.sb.nbRemote.replace(/^unix:/, ""), "NB"),
     new RpcProxy(ovsPath, `${c.hv1.dir}/db.sock`, "OVS"),
   ];
+  const net = String(c.conf.name);
   const out: Partial<Record<OpKey, Timeline[]>> = {};
+  const linkLog = `${c.sb.dir}/links.log`;
+  const monitor = background(c, ["ip", "-ts", "monitor", "link"], linkLog, {
+    ns: c.hv1.netns,
+  });
   try {
     for (let i = 0; i < runs; i++) {
       c.checkAbort();
-      const o = await ops(c, { nb: `unix:${nbPath}`, ovs: `unix:${ovsPath}` });
-      for (const k of ["plugin_add", "floor_add", "plugin_del", "floor_del"] as OpKey[]) {
+      const { ops: o, ids } = await ops(c, { nb: `unix:${nbPath}`, ovs: `unix:${ovsPath}` });
+      const names: Partial<Record<OpKey, { veth: string; lsp: string }>> = {};
+      names.plugin_add = names.plugin_del = {
+        veth: hostVethName(net, ids.plugin, "eth0"),
+        lsp: containerPort(net, ids.plugin, "eth0"),
+      };
+      names.plugin_mapped_add = names.plugin_mapped_del = {
+        veth: hostVethName(net, ids.pluginMapped, "eth0"),
+        lsp: containerPort(net, ids.pluginMapped, "eth0"),
+      };
+      names.floor_add = names.floor_del = { veth: floorVeth(ids.floor), lsp: floorLsp(ids.floor) };
+      names.floor_static_add = names.floor_static_del = {
+        veth: floorVeth(ids.floorStatic),
+        lsp: floorLsp(ids.floorStatic),
+      };
+      for (const k of TIMELINE_OPS) {
         const [ns, argv, env, stdin] = o[k];
+        const { veth, lsp } = names[k]!;
+        const op = k.endsWith("_add") ? "add" : "del";
         (out[k] ??= []).push(
-          await timelineRun(c, ns, argv, { ...env, PATH: shimPath }, stdin, log, proxies),
+          await timelineRun(
+            c,
+            ns,
+            argv,
+            { ...env, PATH: shimPath },
+            stdin,
+            log,
+            proxies,
+            () => hostMarks(c, c.hv1.dir, op, veth, lsp, linkLog),
+          ),
         );
       }
     }
   } finally {
+    await monitor.stop();
     for (const p of proxies) p.close();
-    for (const f of [log, nbPath, ovsPath]) await Deno.remove(f).catch(() => {});
+    for (const f of [log, nbPath, ovsPath, linkLog]) await Deno.remove(f).catch(() => {});
   }
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, medianTimeline(v)]));
 }

@@ -77,6 +77,42 @@ export async function untimed(
   return { ...r, ms: performance.now() - start };
 }
 
+/** A process left running in the background: {@link background}. */
+export interface Background {
+  /** SIGTERM, then its end */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts argv (inside `ns` when given) in the background, its stdout into `file`, its stderr
+ * nowhere: for a monitor that runs while a phase measures (`ip -ts monitor link`).  The netns
+ * is entered by `ip netns exec`, which execs the program: stop() signals the program itself.
+ */
+export function background(
+  b: Bench,
+  argv: string[],
+  file: string,
+  opts: { ns?: string } = {},
+): Background {
+  const full = opts.ns ? ["ip", "netns", "exec", opts.ns, ...argv] : argv;
+  // `sh` opens the file and execs the program: it writes there itself, as it goes (a pipe
+  // through dax would hold its output until it ends), and the child's pid stays the program's.
+  const child = command([which("sh")!, "-c", 'exec "$@" >"$0"', file, ...full])
+    .env({ PATH: b.path })
+    .clearEnv()
+    .stdin("null")
+    .stdout("null")
+    .stderr("null")
+    .noThrow()
+    .spawn();
+  return {
+    async stop() {
+      child.kill("SIGTERM");
+      await child.catch(() => {});
+    },
+  };
+}
+
 /** p, or an error naming what failed, its exit code and the end of its output. */
 export function must(p: Proc, what: string): Proc {
   if (p.code !== 0) {

@@ -1,5 +1,6 @@
 /** The report as text: the tables and lines `scripts/bench` prints. */
 import type { Check, Json } from "./report.ts";
+import { renderSsl } from "./ssl.ts";
 
 function table(rows: string[][]): string {
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? "")].length)));
@@ -14,7 +15,13 @@ export function render(j: Json, checks: Check[]): string {
     `ovn-mesos bench (${j.quick ? "quick" : "full"}): ${j.rounds} interleaved rounds; ` +
       `times are wall ms seen by the caller (p50 / p90)`,
   );
+  const mc = j.machine as Json;
+  out.push(
+    `on ${mc.nproc} × ${mc.cpu_model}, kernel ${mc.kernel}, ${mc.ovs}, ${mc.ovn}, deno ${mc.deno}; ` +
+      `load average at the start ${j.load_average_at_start}`,
+  );
   out.push("");
+  const b = j.baseline as Json | null;
   out.push(table([
     ["", "ADD p50", "ADD p90", "DEL p50", "DEL p90", "spawns/ADD", "spawns/DEL"],
     [
@@ -26,14 +33,34 @@ export function render(j: Json, checks: Check[]): string {
       f(j.spawns_per_add),
       f(j.spawns_per_del),
     ],
+    ...(b
+      ? [[
+        "baseline (--baseline build)",
+        f(b.add_p50_ms),
+        f(b.add_p90_ms),
+        f(b.del_p50_ms),
+        f(b.del_p90_ms),
+        "",
+        "",
+      ]]
+      : []),
     [
-      "floor (benchmark/floor_*.sh)",
+      "floor, dynamic address (floor_add.sh)",
       f(j.add_floor_p50_ms),
       f(j.add_floor_p90_ms),
       f(j.del_floor_p50_ms),
       f(j.del_floor_p90_ms),
       f(j.floor_spawns_per_add),
       f(j.floor_spawns_per_del),
+    ],
+    [
+      "floor, static address (floor_add_static.sh)",
+      f(j.add_floor_static_p50_ms),
+      f(j.add_floor_static_p90_ms),
+      f(j.del_floor_static_p50_ms),
+      f(j.del_floor_static_p90_ms),
+      f(j.floor_static_spawns_per_add),
+      f(j.floor_static_spawns_per_del),
     ],
     [
       "Go bridge + host-local",
@@ -51,6 +78,30 @@ export function render(j: Json, checks: Check[]): string {
         f(j.del_internal_p50_ms)
       } ms p50)`,
   );
+  out.push(
+    `ratios: ADD / dynamic floor ${f(j.add_ratio_dynamic_floor)}×, / static floor ${
+      f(j.add_ratio_static_floor)
+    }×; DEL / floor ${f(j.del_ratio)}×`,
+  );
+  if (b) {
+    out.push(
+      `before/after (baseline ${b.sha256_prefix}… vs this build, same run): ADD ${b.add_p50_ms} → ${j.add_p50_ms} ms ` +
+        `(${b.add_after_over_before}×), DEL ${b.del_p50_ms} → ${j.del_p50_ms} ms (${b.del_after_over_before}×), ` +
+        `node-init with 1 host ${b.node_init_ms_1} → ${j.node_init_ms_1} ms, with 100 ${b.node_init_ms_100} → ${j.node_init_ms_100} ms`,
+    );
+  }
+  out.push(
+    `port mappings (${j.mapping_rounds} rounds): ADD p50 without ${j.unmapped_add_p50_ms}, with 2 ${j.mapped_add_p50_ms} ms ` +
+      `(${j.mapped_add_ratio}×); DEL ${j.unmapped_del_p50_ms} / ${j.mapped_del_p50_ms} ms (${j.mapped_del_ratio}×); ` +
+      `spawns with mappings ADD ${j.spawns_per_add_mapped}, DEL ${j.spawns_per_del_mapped}; ` +
+      `left after DEL: ${
+        j.mappings_left_after_del.length ? j.mappings_left_after_del.join(", ") : "nothing"
+      }`,
+  );
+  if (j.ssl) {
+    out.push("");
+    out.push(renderSsl(j.ssl));
+  }
   out.push("");
   out.push(table([
     ["start-up", "p50", "p90"],
@@ -59,17 +110,57 @@ export function render(j: Json, checks: Check[]): string {
     ["Go bridge VERSION", f(j.bridge_version_p50_ms), f(j.bridge_version_p90_ms)],
   ]));
   out.push("");
+  const x = (v: unknown) => `${f(v)}×`;
   out.push(table([
-    ["scale (ADD p50 ms)", "plugin", "floor"],
-    ["0 ports on the host", f(j.add_p50_ms_ports_0), f(j.floor_add_p50_ms_ports_0)],
-    ["250 ports", f(j.add_p50_ms_ports_250), f(j.floor_add_p50_ms_ports_250)],
-    ["1,000 ports", f(j.add_p50_ms_ports_1000), f(j.floor_add_p50_ms_ports_1000)],
-    ["ratio 1,000 / 0 ports", `${f(j.scale_ratio_1000)}×`, `${f(j.floor_scale_ratio_1000)}×`],
-    ["1 host in NB", f(j.add_p50_ms_hosts_1), f(j.floor_add_p50_ms_hosts_1)],
-    ["100 hosts in NB", f(j.add_p50_ms_hosts_100), f(j.floor_add_p50_ms_hosts_100)],
-    ["ratio 100 / 1 hosts", `${f(j.hosts_ratio_100)}×`, `${f(j.floor_hosts_ratio_100)}×`],
-    ["node-init, 1 host already", f(j.node_init_ms_1), ""],
-    ["node-init, 100 hosts already", f(j.node_init_ms_100), ""],
+    ["scale (ADD p50 ms)", "plugin", "floor", "static floor"],
+    [
+      "0 ports on the host",
+      f(j.add_p50_ms_ports_0),
+      f(j.floor_add_p50_ms_ports_0),
+      f(j.floor_static_add_p50_ms_ports_0),
+    ],
+    [
+      "250 ports",
+      f(j.add_p50_ms_ports_250),
+      f(j.floor_add_p50_ms_ports_250),
+      f(j.floor_static_add_p50_ms_ports_250),
+    ],
+    [
+      "1,000 ports",
+      f(j.add_p50_ms_ports_1000),
+      f(j.floor_add_p50_ms_ports_1000),
+      f(j.floor_static_add_p50_ms_ports_1000),
+    ],
+    [
+      "ratio 1,000 / 0 ports",
+      x(j.scale_ratio_1000),
+      x(j.floor_scale_ratio_1000),
+      x(j.floor_static_scale_ratio_1000),
+    ],
+    [
+      "1 host in NB",
+      f(j.add_p50_ms_hosts_1),
+      f(j.floor_add_p50_ms_hosts_1),
+      f(j.floor_static_add_p50_ms_hosts_1),
+    ],
+    [
+      "100 hosts in NB",
+      f(j.add_p50_ms_hosts_100),
+      f(j.floor_add_p50_ms_hosts_100),
+      f(j.floor_static_add_p50_ms_hosts_100),
+    ],
+    [
+      "ratio 100 / 1 hosts",
+      x(j.hosts_ratio_100),
+      x(j.floor_hosts_ratio_100),
+      x(j.floor_static_hosts_ratio_100),
+    ],
+    ["node-init, 1 host already", f(j.node_init_ms_1), b ? `(baseline ${b.node_init_ms_1})` : ""],
+    [
+      "node-init, 100 hosts already",
+      f(j.node_init_ms_100),
+      b ? `(baseline ${b.node_init_ms_100})` : "",
+    ],
   ]));
   out.push("");
   out.push(
@@ -94,13 +185,18 @@ export function render(j: Json, checks: Check[]): string {
     `CPU ms per operation (user+sys incl. children, p50): ` +
       Object.entries(j.cpu_ms as Json).map(([k, v]) => `${k} ${v}`).join(", "),
   );
-  for (const ports of [0, 1000]) {
-    for (const [name, tr] of Object.entries(j[`timeline_ports_${ports}`] as Json)) {
+  const where: [string, string][] = [
+    ["timeline_ports_0", "at 0 ports"],
+    ["timeline_ports_1000", "at 1000 ports"],
+    ["timeline_hosts_1", "with 1 host in NB"],
+    ["timeline_hosts_100", "with 100 hosts in NB"],
+  ];
+  for (const [key, when] of where) {
+    for (const [name, tr] of Object.entries((j[key] ?? {}) as Json)) {
       out.push("");
       out.push(
-        `where ${
-          name.replace("_", " ").toUpperCase()
-        } goes at ${ports} ports (PATH shims, p50 of ${j.timeline_runs}): ` +
+        `where ${name.replaceAll("_", " ").toUpperCase()} goes ${when} ` +
+          `(PATH shims, p50 of ${j.timeline_runs}): ` +
           `total ${tr.total_ms} ms; first tool after ${tr.startup_ms} ms; ` +
           `no tool running for ${tr.own_ms} ms; exit ${tr.tail_ms} ms after the last tool`,
       );

@@ -1,7 +1,8 @@
 /**
  * How ADD scales: with 0 / 250 / 1,000 ports on the host's switch and with 1 / 100 hosts in
  * NB (NB-only rows made in bulk with ovn-nbctl), and node-init with 1 / 100 hosts already
- * there.  Each state is visited in turn, interleaved plugin / floor.
+ * there (and --baseline's node-init, interleaved).  Each state is visited in turn,
+ * interleaved plugin / dynamic floor / static floor.
  */
 import {
   agentPort,
@@ -14,19 +15,13 @@ import {
   switchToRouterPort,
 } from "../../src/names.ts";
 import { VERSION } from "../../src/version.ts";
-import {
-  CLUSTER_SUBNET,
-  type Ctx,
-  FAKE_HOSTS,
-  HOST_PREFIX,
-  hostNet,
-  SCALE_PORTS,
-} from "./context.ts";
+import { type Ctx, type Dist, FAKE_HOSTS, HOST_PREFIX, hostNet, SCALE_PORTS } from "./context.ts";
 import { netnsFor, pluginAdd, pluginDel } from "./contenders.ts";
-import { floorAdd, floorDel } from "./floor.ts";
+import { floorAdd, floorAddStatic, floorDel } from "./floor.ts";
 import { note } from "./outcome.ts";
 import { phaseTimeline } from "./phases.ts";
 import { inNetns, must, untimed } from "./proc.ts";
+import { nodeInitArgs } from "./setup.ts";
 import { p50, r1, rotate } from "./stats.ts";
 import { makeShims, medianTimeline, RpcProxy, timelineRun } from "./tracing.ts";
 
@@ -36,10 +31,15 @@ function extIds(ids: Record<string, string>): string[] {
   );
 }
 
-/** node-remove on hv2 (untimed). */
-async function nodeRemove(c: Ctx, env: Record<string, string>): Promise<void> {
-  const argv = [c.dist.driver, "node-remove", `--config_dir=${c.sb.dir}/cni-hv2`];
-  must(await untimed(c, argv, { ns: c.hv2.netns, env }), "node-remove hv2");
+/** node-remove on hv2 (untimed), by the build whose node-init wrote into `configDir`. */
+async function nodeRemove(
+  c: Ctx,
+  env: Record<string, string>,
+  dist: Dist = c.dist,
+  configDir = "cni-hv2",
+): Promise<void> {
+  const argv = [dist.driver, "node-remove", `--config_dir=${c.sb.dir}/${configDir}`];
+  must(await untimed(c, argv, { ns: c.hv2.netns, env }), `node-remove hv2 (${configDir})`);
 }
 
 /** Brings the number of NB-only plugin ports on hv1's switch to n (one big nbctl call). */
@@ -111,23 +111,47 @@ async function setFakeHosts(c: Ctx, on: boolean): Promise<void> {
   await c.sb.nbctl("--timeout=120", "--wait=hv", "sync");
 }
 
-/** `cycles` × (plugin ADD, floor ADD, plugin DEL, floor DEL), interleaved. */
-async function addCycles(c: Ctx, cycles: number, into: { plugin: number[]; floor: number[] }) {
+/** ADD p50 samples of the plugin and the two floors. */
+export interface ScaleSeries {
+  plugin: number[];
+  floor: number[];
+  floor_static: number[];
+}
+
+function series(): ScaleSeries {
+  return { plugin: [], floor: [], floor_static: [] };
+}
+
+/** `cycles` × (plugin, floor and static floor ADD, rotated; then their DELs). */
+async function addCycles(c: Ctx, cycles: number, into: ScaleSeries) {
   const nsP = await netnsFor(c, "main-plugin");
   const nsF = await netnsFor(c, "main-floor");
+  const nsS = await netnsFor(c, "main-floor-static");
+  const kinds = ["plugin", "floor", "floor_static"] as const;
   for (let i = 0; i < cycles; i++) {
     c.checkAbort();
     const id = crypto.randomUUID();
     const fid = crypto.randomUUID();
-    const order = i % 2 ? ["floor", "plugin"] : ["plugin", "floor"];
-    for (const k of order) {
-      const r = k === "plugin" ? await pluginAdd(c, id, nsP) : await floorAdd(c, fid, nsF);
+    const sid = crypto.randomUUID();
+    for (const k of rotate(kinds, i)) {
+      const r = k === "plugin"
+        ? await pluginAdd(c, id, nsP)
+        : k === "floor"
+        ? await floorAdd(c, fid, nsF)
+        : await floorAddStatic(c, sid, nsS);
       note(c, `${k} ADD (scale)`, r);
-      if (r.ok) into[k as "plugin" | "floor"].push(r.ms);
+      if (r.ok) into[k].push(r.ms);
     }
     note(c, "plugin DEL (scale)", await pluginDel(c, id, nsP));
     note(c, "floor DEL (scale)", await floorDel(c, fid));
+    note(c, "floor_static DEL (scale)", await floorDel(c, sid));
   }
+}
+
+function scaleLine(x: ScaleSeries): string {
+  return `plugin ${r1(p50(x.plugin))} floor ${r1(p50(x.floor))} static floor ${
+    r1(p50(x.floor_static))
+  } ms`;
 }
 
 /**
@@ -136,9 +160,7 @@ async function addCycles(c: Ctx, cycles: number, into: { plugin: number[]; floor
  */
 export async function phasePorts(c: Ctx) {
   const plan = c.plan;
-  const at = new Map(
-    SCALE_PORTS.map((n) => [n, { plugin: [] as number[], floor: [] as number[] }]),
-  );
+  const at = new Map(SCALE_PORTS.map((n) => [n, series()]));
   let have = 0;
   const bulkMs: number[] = [];
   for (let round = 0; round < plan.scaleRounds; round++) {
@@ -149,11 +171,7 @@ export async function phasePorts(c: Ctx) {
       if (n > have) bulkMs.push(performance.now() - t);
       have = n;
       await addCycles(c, plan.scaleCycles, at.get(n)!);
-      c.progress(
-        `  ${n} ports: ADD p50 plugin ${r1(p50(at.get(n)!.plugin))} floor ${
-          r1(p50(at.get(n)!.floor))
-        } ms`,
-      );
+      c.progress(`  ${n} ports: ADD p50 ${scaleLine(at.get(n)!)}`);
     }
   }
   // where ADD's time goes with 1,000 ports
@@ -163,24 +181,40 @@ export async function phasePorts(c: Ctx) {
   return { at, bulkMs, timeline };
 }
 
-/** node-init on hv2 and ADD on hv1 with 1 and with 100 hosts in NB (rotated per round). */
+/** A build whose node-init is timed on hv2. */
+interface InitBuild {
+  key: "plugin" | "baseline";
+  dist: Dist;
+  configDir: string;
+  logFile: string;
+}
+
+/**
+ * node-init on hv2 (this build's, and --baseline's interleaved with it, each undone by its own
+ * node-remove) and ADD on hv1 with 1 and with 100 hosts in NB (rotated per round); in the last
+ * round where node-init's and ADD's time goes.
+ */
 export async function phaseHosts(c: Ctx) {
   const plan = c.plan;
-  const at = new Map([1, 100].map((n) => [n, { plugin: [] as number[], floor: [] as number[] }]));
+  const at = new Map([1, 100].map((n) => [n, series()]));
   const nodeInit = new Map<number, number[]>([[1, []], [100, []]]);
+  const baselineInit = new Map<number, number[]>([[1, []], [100, []]]);
   const hv2 = c.hv2;
   const env = { PATH: c.path, ...hv2.env };
-  const configFile = `${c.sb.dir}/cni-hv2/${c.conf.name}.conf`;
-  const net = hostNet(1);
-  const nodeInitArgs = [
-    "node-init",
-    `--subnet=${net.subnet}`,
-    `--cluster_subnet=${CLUSTER_SUBNET}`,
-    `--gateway=${net.gateway}/${HOST_PREFIX}`,
-    `--config_dir=${c.sb.dir}/cni-hv2`,
-    `--log-file=${c.sb.dir}/plugin-hv2.log`,
+  const builds: InitBuild[] = [
+    { key: "plugin", dist: c.dist, configDir: "cni-hv2", logFile: "plugin-hv2.log" },
   ];
+  if (c.baseline) {
+    builds.push({
+      key: "baseline",
+      dist: c.baseline.dist,
+      configDir: "cni-hv2-baseline",
+      logFile: "plugin-hv2-baseline.log",
+    });
+  }
+  const argsOf = (b: InitBuild) => nodeInitArgs(c.sb, 1, b.configDir, b.logFile);
   const timelines: Record<number, ReturnType<typeof medianTimeline>> = {};
+  const adds: Record<number, Awaited<ReturnType<typeof phaseTimeline>>> = {};
   let fakes = false;
   for (let round = 0; round < plan.scaleRounds; round++) {
     for (const n of rotate([1, 100], round)) {
@@ -191,53 +225,67 @@ export async function phaseHosts(c: Ctx) {
       }
       // node-init on hv2 with n hosts already in NB, then undo it (untimed)
       for (let j = 0; j < Math.max(1, Math.ceil(plan.scaleCycles / 2)); j++) {
-        // let northd and every ovn-controller settle first (node-remove, ADD/DEL churn)
-        await c.sb.nbctl("--timeout=60", "--wait=hv", "sync");
-        const p = must(
-          await inNetns(c, hv2.netns, [c.dist.driver, ...nodeInitArgs], env),
-          "node-init hv2",
-        );
-        // (a crash reads as exit 0 on the timed path: the configuration it writes tells)
-        await Deno.stat(configFile).catch(() => {
-          throw new Error(`node-init hv2 exited 0 but wrote no ${configFile}`);
-        });
-        nodeInit.get(n)!.push(p.ms);
-        await nodeRemove(c, env);
+        for (const b of rotate(builds, j + round)) {
+          // let northd and every ovn-controller settle first (node-remove, ADD/DEL churn)
+          await c.sb.nbctl("--timeout=60", "--wait=hv", "sync");
+          const p = must(
+            await inNetns(c, hv2.netns, [b.dist.driver, ...argsOf(b)], env),
+            `node-init hv2 (${b.key})`,
+          );
+          // (a crash reads as exit 0 on the timed path: the configuration it writes tells)
+          const configFile = `${c.sb.dir}/${b.configDir}/${c.conf.name}.conf`;
+          await Deno.stat(configFile).catch(() => {
+            throw new Error(`node-init hv2 (${b.key}) exited 0 but wrote no ${configFile}`);
+          });
+          (b.key === "plugin" ? nodeInit : baselineInit).get(n)!.push(p.ms);
+          await nodeRemove(c, env, b.dist, b.configDir);
+        }
       }
       if (round === plan.scaleRounds - 1) {
-        // once more, with the PATH shims and a logging proxy in front of NB: where it goes
+        // once more, with the PATH shims and logging proxies in front of NB and of hv2's OVS
+        // (node-init finds the local OVS at $OVS_RUNDIR/db.sock): where it goes
         await c.sb.nbctl("--timeout=60", "--wait=hv", "sync");
         const log = `${c.sb.dir}/shims.log`;
         const shimPath = await makeShims(c, `${c.sb.dir}/shims`, log);
         const proxyPath = `${c.sb.dir}/proxy-nb.sock`;
-        const proxy = new RpcProxy(proxyPath, c.sb.nbRemote.replace(/^unix:/, ""), "NB");
+        const ovsRun = `${c.sb.dir}/proxy-ovs-run`;
+        await Deno.mkdir(ovsRun, { recursive: true });
+        const proxies = [
+          new RpcProxy(proxyPath, c.sb.nbRemote.replace(/^unix:/, ""), "NB"),
+          new RpcProxy(`${ovsRun}/db.sock`, `${hv2.dir}/db.sock`, "OVS"),
+        ];
         try {
           timelines[n] = medianTimeline([
             await timelineRun(
               c,
               hv2.netns,
-              [c.dist.driver, ...nodeInitArgs],
-              { ...env, PATH: shimPath, OVN_NB_DB: `unix:${proxyPath}` },
+              [c.dist.driver, ...argsOf(builds[0])],
+              { ...env, PATH: shimPath, OVN_NB_DB: `unix:${proxyPath}`, OVS_RUNDIR: ovsRun },
               undefined,
               log,
-              [proxy],
+              proxies,
             ),
           ]);
         } finally {
-          proxy.close();
-          for (const f of [log, proxyPath]) await Deno.remove(f).catch(() => {});
+          for (const p of proxies) p.close();
+          for (const f of [log, proxyPath, `${ovsRun}/db.sock`]) {
+            await Deno.remove(f).catch(() => {});
+          }
         }
         await nodeRemove(c, env);
+        // and where ADD's and DEL's time goes with n hosts in NB
+        await c.sb.nbctl("--timeout=60", "--wait=hv", "sync");
+        adds[n] = await phaseTimeline(c, plan.timelineRuns);
       }
       await c.sb.nbctl("--timeout=60", "--wait=hv", "sync");
       await addCycles(c, plan.scaleCycles, at.get(n)!);
       c.progress(
-        `  ${n} hosts: ADD p50 plugin ${r1(p50(at.get(n)!.plugin))} floor ${
-          r1(p50(at.get(n)!.floor))
-        } ms; node-init p50 ${r1(p50(nodeInit.get(n)!))} ms`,
+        `  ${n} hosts: ADD p50 ${scaleLine(at.get(n)!)}; node-init p50 ${
+          r1(p50(nodeInit.get(n)!))
+        } ms${c.baseline ? ` (baseline ${r1(p50(baselineInit.get(n)!))} ms)` : ""}`,
       );
     }
   }
   if (fakes) await setFakeHosts(c, false);
-  return { at, nodeInit, timelines };
+  return { at, nodeInit, baselineInit, timelines, adds };
 }

@@ -1,7 +1,8 @@
 /**
- * Before and after the measurements: the private copy of dist/, plugin-init and node-init
- * on hv1, the Go reference's netns; afterwards the plugin's lock files and that netns, and a
- * look for anything of the run left after the sandbox's teardown.
+ * Before and after the measurements: the private copy of dist/ (and of --baseline's), plugin-init
+ * and node-init on hv1 (the baseline's own node-init first, into its own configuration
+ * directory), the Go reference's netns; afterwards the plugin's lock files and that netns, and
+ * a look for anything of the run left after the sandbox's teardown.
  */
 import { hostVethName } from "../../src/names.ts";
 import type { Sandbox, SandboxHost } from "../../testing/sandbox.ts";
@@ -13,6 +14,7 @@ import {
   HOST_PREFIX,
   hostNet,
   PLUGIN_LOCK_DIR,
+  type PluginSetup,
 } from "./context.ts";
 import { must, untimed } from "./proc.ts";
 
@@ -21,13 +23,13 @@ import { must, untimed } from "./proc.ts";
  * script or a compiled binary) that dispatches on its name.  dist/ is rebuilt by others'
  * scripts/build at any time; a copy keeps this run consistent.
  */
-async function snapshot(b: Bench, dir: string): Promise<Dist> {
+async function snapshot(dir: string, from: string): Promise<Dist> {
   let bytes = new Uint8Array();
   for (let i = 0; bytes.length === 0; i++) {
-    bytes = await Deno.readFile(`${b.built}/ovn-mesos`).catch(() => new Uint8Array());
+    bytes = await Deno.readFile(`${from}/ovn-mesos`).catch(() => new Uint8Array());
     if (bytes.length) break;
     // being rebuilt right now: wait for it
-    if (i >= 60) throw new Error(`cannot read ${b.built}/ovn-mesos: run scripts/build`);
+    if (i >= 60) throw new Error(`cannot read ${from}/ovn-mesos: run scripts/build`);
     await new Promise((r) => setTimeout(r, 500));
   }
   await Deno.mkdir(dir, { recursive: true });
@@ -43,35 +45,69 @@ async function snapshot(b: Bench, dir: string): Promise<Dist> {
   };
 }
 
+/** node-init's flags for host number i (hv1 = 0), writing into `configDir`. */
+export function nodeInitArgs(sb: Sandbox, i: number, configDir: string, logFile: string): string[] {
+  const net = hostNet(i);
+  return [
+    "node-init",
+    `--subnet=${net.subnet}`,
+    `--cluster_subnet=${CLUSTER_SUBNET}`,
+    `--gateway=${net.gateway}/${HOST_PREFIX}`,
+    `--config_dir=${sb.dir}/${configDir}`,
+    `--log-file=${sb.dir}/${logFile}`,
+  ];
+}
+
+/** The driver's environment on a host. */
+export function driverEnv(b: Bench, h: SandboxHost): Record<string, string> {
+  return { PATH: b.path, ...h.env };
+}
+
+/**
+ * node-init of `dist` on hv1 into `configDir` (more flags in `extra`), and what the Mesos
+ * agent then sends: the file it wrote, with the task's NetworkInfo under args (and cniVersion
+ * removed, as in the brief: Mesos parses only 0.1.0/0.2.0 results anyway).
+ */
+export async function initHv1(
+  b: Bench,
+  sb: Sandbox,
+  dist: Dist,
+  configDir: string,
+  logFile: string,
+  extra: string[] = [],
+): Promise<PluginSetup> {
+  const hv1 = sb.hosts[0];
+  must(
+    await untimed(b, [dist.driver, ...nodeInitArgs(sb, 0, configDir, logFile), ...extra], {
+      ns: hv1.netns,
+      env: driverEnv(b, hv1),
+    }),
+    `node-init hv1 (${dist.dir})`,
+  );
+  const conf = JSON.parse(await Deno.readTextFile(`${sb.dir}/${configDir}/ovn.conf`));
+  const mesos = { ...conf, args: { "org.apache.mesos": { network_info: { name: conf.name } } } };
+  delete mesos.cniVersion;
+  return { dist, conf, mesosConf: JSON.stringify(mesos) };
+}
+
 /** plugin-init, node-init on hv1, the Go reference's netns: the {@link Ctx} of the run. */
 export async function setUp(b: Bench, sb: Sandbox): Promise<Ctx> {
   const [hv1, hv2] = sb.hosts;
-  const dist = await snapshot(b, `${sb.dir}/dist`);
+  const dist = await snapshot(`${sb.dir}/dist`, b.built);
   b.progress(`using a copy of dist/ovn-mesos (sha256 ${dist.digest}…) in ${dist.dir}`);
-  const driverEnv = (h: SandboxHost) => ({ PATH: b.path, ...h.env });
   must(
-    await untimed(b, [dist.driver, "plugin-init"], { ns: hv1.netns, env: driverEnv(hv1) }),
+    await untimed(b, [dist.driver, "plugin-init"], { ns: hv1.netns, env: driverEnv(b, hv1) }),
     "plugin-init",
   );
-  const net = hostNet(0);
-  must(
-    await untimed(b, [
-      dist.driver,
-      "node-init",
-      `--subnet=${net.subnet}`,
-      `--cluster_subnet=${CLUSTER_SUBNET}`,
-      `--gateway=${net.gateway}/${HOST_PREFIX}`,
-      `--config_dir=${sb.dir}/cni-hv1`,
-      `--log-file=${sb.dir}/plugin-hv1.log`,
-      "--json",
-    ], { ns: hv1.netns, env: driverEnv(hv1) }),
-    "node-init hv1",
-  );
-  const conf = JSON.parse(await Deno.readTextFile(`${sb.dir}/cni-hv1/ovn.conf`));
-  // What the Mesos agent sends: the file, with its NetworkInfo under args (and cniVersion
-  // removed, as in the brief: Mesos parses only 0.1.0/0.2.0 results anyway).
-  const mesos = { ...conf, args: { "org.apache.mesos": { network_info: { name: conf.name } } } };
-  delete mesos.cniVersion;
+  // The baseline's own node-init first, into its own directory; then this build's, which
+  // makes the host as this build wants it (the baseline's plugin reads only its own file).
+  let baseline: PluginSetup | undefined;
+  if (b.baselineDir) {
+    const bd = await snapshot(`${sb.dir}/dist-baseline`, b.baselineDir);
+    b.progress(`baseline: a copy of ${b.baselineDir}/ovn-mesos (sha256 ${bd.digest}…)`);
+    baseline = await initHv1(b, sb, bd, "cni-hv1-baseline", "plugin-hv1-baseline.log");
+  }
+  const { conf, mesosConf } = await initHv1(b, sb, dist, "cni-hv1", "plugin-hv1.log", ["--json"]);
 
   // The Go reference: its own "host" netns (named with the sandbox prefix, so the sandbox's
   // teardown would remove it too), a Linux bridge, host-local IPAM with state in the sandbox.
@@ -99,12 +135,14 @@ export async function setUp(b: Bench, sb: Sandbox): Promise<Ctx> {
     hv2,
     dist,
     conf,
-    mesosConf: JSON.stringify(mesos),
+    mesosConf,
+    baseline,
     bridgeNs,
     bridgeConf,
     pluginIds: [],
     netnsPool: new Map(),
     failures: [],
+    staticFloorUsed: 0,
   };
 }
 

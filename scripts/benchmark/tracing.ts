@@ -1,13 +1,15 @@
 /**
  * Where a program's time goes, seen from outside without slowing it: PATH shims that log
- * when each OVS/OVN tool, `ip` and `nsenter` start and end, and logging proxies in front of
+ * when each OVS/OVN tool, `ip`, `nsenter` and `nft` start and end, and logging proxies in front of
  * the OVSDB sockets that note each JSON-RPC request and its reply (the program's in-process
- * database work); {@link timelineRun} puts both on one time line.  {@link label} also names
- * the children strace sees (spawns.ts).
+ * database work); {@link timelineRun} puts both on one time line, with the moments the host's
+ * daemons logged for the port ({@link hostMarks}: plugged into br-int, claimed, `ovn-installed`
+ * set, and on DEL unplugged and released) and the kernel's link events.  {@link label} also
+ * names the children strace sees (spawns.ts).
  */
 import { which } from "../../testing/run.ts";
 import type { Bench } from "./context.ts";
-import { inNetns, must } from "./proc.ts";
+import { inNetns, must, untimed } from "./proc.ts";
 import { p50, r1 } from "./stats.ts";
 
 /** A short name for one child process: the tool and its (sub)commands. */
@@ -38,10 +40,11 @@ export function label(argv: string[]): string {
   return base;
 }
 
-const SHIMMED = ["ovn-nbctl", "ovs-vsctl", "ip", "nsenter"];
+const SHIMMED = ["ovn-nbctl", "ovs-vsctl", "ip", "nsenter", "nft", "ovsdb-client"];
 
 /**
- * A PATH directory whose ovn-nbctl, ovs-vsctl, ip and nsenter are bash wrappers logging
+ * A PATH directory whose ovn-nbctl, ovs-vsctl, ip, nsenter, nft and ovsdb-client are bash
+ * wrappers logging
  * "start end argv" ($EPOCHREALTIME) around the real tool.  Unlike strace, nothing slows the
  * program itself; each tool start costs a bash start (~2-3 ms) more, for the plugin and the
  * floor alike.
@@ -137,10 +140,19 @@ export class RpcProxy {
   #note(text: string, up: boolean, n: number): void {
     const t = performance.timeOrigin + performance.now();
     let msg: { id?: unknown; method?: string; params?: unknown[] };
-    try {
-      msg = JSON.parse(text);
-    } catch {
-      return;
+    if (text.length > 32_768) {
+      // Large: a reply holding many rows, or a monitor's update.  Parsing it here would hold
+      // this (the bench's) event loop for ms and delay the next time stamps: only a reply's
+      // id is read, from its head (ovsdb-server writes "id" first).
+      const id = /^\{"id":(\d+|"[^"]*"),"result"/.exec(text.slice(0, 64))?.[1];
+      if (id === undefined) return;
+      msg = { id: JSON.parse(id) };
+    } else {
+      try {
+        msg = JSON.parse(text);
+      } catch {
+        return;
+      }
     }
     if (msg.id === null || msg.id === undefined || msg.method === "echo") return;
     if (msg.method !== undefined) {
@@ -230,6 +242,91 @@ export function jsonSplitter(): (chunk: Uint8Array) => string[] {
   };
 }
 
+/** A moment in a host daemon's life that belongs to the operation (epoch ms). */
+export interface Mark {
+  label: string;
+  at: number;
+}
+
+/** The last line of `text` that contains `needle`, as the epoch ms of its OVS log timestamp. */
+function loggedAt(text: string, needle: string): number | undefined {
+  const i = text.lastIndexOf(needle);
+  if (i < 0) return undefined;
+  const line = text.slice(text.lastIndexOf("\n", i) + 1, i);
+  const t = Date.parse(line.split("|")[0]);
+  return Number.isFinite(t) ? t : undefined;
+}
+
+/**
+ * When `ip -ts monitor link` saw link `name` appear (its first RTM_NEWLINK) or, with
+ * `deleted`, go (RTM_DELLINK, sent as the kernel starts unregistering it: the RCU grace
+ * periods of a veth's deletion come after).  Its time stamps are local time, as Date.parse
+ * reads a date without a zone.
+ */
+function linkEventAt(text: string, name: string, deleted: boolean): number | undefined {
+  for (const line of text.split("\n")) {
+    const m = /^\[([0-9T:.-]+)\] (Deleted )?\d+: ([^@:]+)[@:]/.exec(line);
+    if (!m || m[3] !== name || Boolean(m[2]) !== deleted) continue;
+    const [whole, frac = ""] = m[1].split(".");
+    const t = Date.parse(`${whole}.${frac.padEnd(3, "0").slice(0, 3)}`);
+    return Number.isFinite(t) ? t + Number(`0.${frac.slice(3) || "0"}`) : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * What the host's daemons logged for one port (ms resolution): ovs-vswitchd adding the veth
+ * to br-int (the plug), ovn-controller claiming the logical port (northd's pass is done), and
+ * `external_ids:ovn-installed-ts` on the Interface (ovn-controller's own time stamp of the
+ * moment the flows are in: the plugin's "ready"); on DEL ovs-vswitchd deleting the interface
+ * and ovn-controller removing ovn-installed.  With `linkLog` (`ip -ts monitor link` in the
+ * host's netns) also the kernel's announcement of the veth's creation or deletion, to the µs.
+ * Read after the operation; before its DEL for ADD.
+ */
+export async function hostMarks(
+  b: Bench,
+  hostDir: string,
+  op: "add" | "del",
+  veth: string,
+  lsp: string,
+  linkLog?: string,
+): Promise<Mark[]> {
+  const vswitchd = await Deno.readTextFile(`${hostDir}/ovs-vswitchd.log`).catch(() => "");
+  const controller = await Deno.readTextFile(`${hostDir}/ovn-controller.log`).catch(() => "");
+  const links = linkLog ? await Deno.readTextFile(linkLog).catch(() => "") : "";
+  const marks: (Mark | undefined)[] = [];
+  const at = (label: string, t: number | undefined) =>
+    t === undefined ? undefined : { label, at: t };
+  if (op === "add") {
+    marks.push(
+      at("● veth created (the kernel's RTM_NEWLINK)", linkEventAt(links, veth, false)),
+      at(
+        "● plugged: ovs-vswitchd added it to br-int",
+        loggedAt(vswitchd, `added interface ${veth} `),
+      ),
+      at("● ovn-controller claims the port", loggedAt(controller, `Claiming lport ${lsp} `)),
+    );
+    const r = await untimed(b, [
+      "ovs-vsctl",
+      `--db=unix:${hostDir}/db.sock`,
+      "--if-exists",
+      "get",
+      "Interface",
+      veth,
+      "external_ids:ovn-installed-ts",
+    ]);
+    const ts = Number(r.stdout.trim().replaceAll('"', ""));
+    marks.push(at("● ovn-installed set (ovn-installed-ts)", ts > 0 ? ts : undefined));
+  } else {
+    marks.push(
+      at("● veth unregistered (the kernel's RTM_DELLINK)", linkEventAt(links, veth, true)),
+      at("● ovn-controller removes ovn-installed", loggedAt(controller, `Removing lport ${lsp} `)),
+      at("● ovs-vswitchd deleted it from br-int", loggedAt(vswitchd, `deleted interface ${veth} `)),
+    );
+  }
+  return marks.filter((m): m is Mark => m !== undefined);
+}
+
 export interface Timeline {
   total_ms: number;
   /** program start → first tool starts */
@@ -249,6 +346,7 @@ export async function timelineRun(
   stdin: string | undefined,
   log: string,
   proxies: RpcProxy[],
+  marks?: () => Promise<Mark[]>,
 ): Promise<Timeline> {
   await Deno.writeTextFile(log, "");
   for (const p of proxies) p.take();
@@ -278,12 +376,17 @@ export async function timelineRun(
     until = Math.max(until, b);
   }
   const total = end - start;
+  // the daemons' moments and the return, as steps of no length (not counted as covered)
+  const moments = [
+    ...(marks ? await marks() : []).map((m) => ({ label: m.label, start_ms: m.at - start, ms: 0 })),
+    { label: "● returned", start_ms: total, ms: 0 },
+  ];
   return {
     total_ms: total,
     startup_ms: steps.length ? steps[0].start_ms : total,
     tail_ms: steps.length ? total - Math.max(...steps.map((x) => x.start_ms + x.ms)) : 0,
     own_ms: total - covered,
-    steps,
+    steps: [...steps, ...moments].sort((a, b) => a.start_ms - b.start_ms),
   };
 }
 
