@@ -29,14 +29,15 @@ import type { Database } from "../ovsdb/client.ts";
 import { byIds, entries, type Op, type Row, rowUuid, select } from "../ovsdb/ops.ts";
 import { VERSION } from "../version.ts";
 import {
+  checkSystemId,
   gatewayRouters,
   joinAddress,
   pickJoinIndex,
   planAdoptMappings,
   planGatewayPolicy,
   planGatewayRemoval,
+  recordClusterSubnet,
 } from "./host_rows.ts";
-import { checkSystemId, recordClusterSubnet } from "./node_init.ts";
 import type { Context, Outcome, Subcommand } from "./subcommand.ts";
 
 const flags: FlagSpec[] = [

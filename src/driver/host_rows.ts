@@ -4,8 +4,9 @@
  * that gateway routers share.
  */
 import { readPortMappings } from "../cni/port_mappings.ts";
+import { DriverError } from "../errors.ts";
 import * as names from "../names.ts";
-import { formatIpv4, networkOf, parseCidr } from "../net/cidr.ts";
+import { type Cidr, formatIpv4, networkCidr, networkOf, parseCidr } from "../net/cidr.ts";
 import * as lb from "../ovn/nb/load_balancer.ts";
 import * as lr from "../ovn/nb/logical_router.ts";
 import { portAddress } from "../ovn/nb/logical_switch_port.ts";
@@ -18,6 +19,7 @@ import {
   entries,
   map,
   mutate,
+  type Op,
   type Row,
   rowUuid,
   set,
@@ -281,4 +283,45 @@ export function planAdoptMappings(
     }
   }
   return skipped;
+}
+
+/**
+ * The cluster subnet is one fact, recorded on mesos-router by the first init
+ * that names it; a different one later is refused.
+ */
+export function recordClusterSubnet(router: Row, subnet: Cidr): Op[] {
+  const want = networkCidr(subnet);
+  const recorded = entries(router.external_ids)[names.Ext.clusterSubnet];
+  if (recorded === want) return [];
+  if (recorded !== undefined) {
+    throw new DriverError(
+      `--cluster_subnet=${want} disagrees with the cluster subnet ${recorded} recorded on ${names.CLUSTER_ROUTER}`,
+    );
+  }
+  return [
+    mutate(lr.TABLE, [["_uuid", "==", ["uuid", rowUuid(router)]]], [[
+      "external_ids",
+      "insert",
+      map({ [names.Ext.clusterSubnet]: want }),
+    ]]),
+  ];
+}
+
+/**
+ * A system-id names OVN objects (`mesos-<id>`, `<id>_agent`, `GR_<id>`): it
+ * must be a plain name, and not one that collides with the cluster's own.
+ */
+export function checkSystemId(id: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.\-]{0,62}$/.test(id)) {
+    throw new DriverError(
+      `this host's system-id "${id}" may only hold A-Z a-z 0-9 _ . - (it names OVN objects)`,
+    );
+  }
+  if (names.hostSwitch(id) === names.JOIN_SWITCH || names.hostSwitch(id) === names.CLUSTER_ROUTER) {
+    throw new DriverError(
+      `this host's system-id "${id}" would name its switch like the cluster's own ${
+        names.hostSwitch(id)
+      }`,
+    );
+  }
 }

@@ -25,14 +25,20 @@ import { NbPlan } from "../ovn/nb/plan.ts";
 import { NbSnapshot } from "../ovn/nb/snapshot.ts";
 import { applyGuarded } from "../ovsdb/guarded.ts";
 import { isWaitTimeout } from "../ovsdb/errors.ts";
-import { entries, map, mutate, type Op, type Row, rowUuid } from "../ovsdb/ops.ts";
-import * as lr from "../ovn/nb/logical_router.ts";
+import { entries, type Op, rowUuid } from "../ovsdb/ops.ts";
 import { VERSION } from "../version.ts";
 import { type ConfigFile, parseNetConf } from "../cni/config.ts";
 import { sweepLocal } from "./gc.ts";
 import { cniConfigPath, writeCniConfig } from "./cni_config.ts";
 import { removeHostInterface, setUpHostInterface } from "./host_interface.ts";
-import { hostPortNames, planGatewayPolicy, planHostRemoval } from "./host_rows.ts";
+import {
+  checkSystemId,
+  hostPortNames,
+  planGatewayPolicy,
+  planHostRemoval,
+  recordClusterSubnet,
+} from "./host_rows.ts";
+import { placePlugin, pluginSource } from "./plugin_link.ts";
 import type { Context, LocalHost, Outcome, Subcommand } from "./subcommand.ts";
 
 const flags: FlagSpec[] = [
@@ -403,28 +409,6 @@ export function planNodeInit(snap: NbSnapshot, input: NodeInitInput, host: strin
   };
 }
 
-/**
- * The cluster subnet is one fact, recorded on mesos-router by the first init
- * that names it; a different one later is refused.
- */
-export function recordClusterSubnet(router: Row, subnet: Cidr): Op[] {
-  const want = networkCidr(subnet);
-  const recorded = entries(router.external_ids)[names.Ext.clusterSubnet];
-  if (recorded === want) return [];
-  if (recorded !== undefined) {
-    throw new DriverError(
-      `--cluster_subnet=${want} disagrees with the cluster subnet ${recorded} recorded on ${names.CLUSTER_ROUTER}`,
-    );
-  }
-  return [
-    mutate(lr.TABLE, [["_uuid", "==", ["uuid", rowUuid(router)]]], [[
-      "external_ids",
-      "insert",
-      map({ [names.Ext.clusterSubnet]: want }),
-    ]]),
-  ];
-}
-
 /** Takes a host that this run made back to nothing (NB rows, the interface, the config file). */
 async function undoNewHost(ctx: Context, host: string, portNames: string[], configFile: string) {
   const nb = await ctx.nb();
@@ -510,25 +494,6 @@ async function enablePortMappings(): Promise<void> {
   if ((await Deno.readTextFile(forward)).trim() !== "1") await Deno.writeTextFile(forward, "1\n");
 }
 
-/**
- * A system-id names OVN objects (`mesos-<id>`, `<id>_agent`, `GR_<id>`): it
- * must be a plain name, and not one that collides with the cluster's own.
- */
-export function checkSystemId(id: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.\-]{0,62}$/.test(id)) {
-    throw new DriverError(
-      `this host's system-id "${id}" may only hold A-Z a-z 0-9 _ . - (it names OVN objects)`,
-    );
-  }
-  if (names.hostSwitch(id) === names.JOIN_SWITCH || names.hostSwitch(id) === names.CLUSTER_ROUTER) {
-    throw new DriverError(
-      `this host's system-id "${id}" would name its switch like the cluster's own ${
-        names.hostSwitch(id)
-      }`,
-    );
-  }
-}
-
 /** Makes a directory if needed and proves it is writable, before anything changes. */
 async function checkWritableDir(dir: string, flag: string): Promise<void> {
   try {
@@ -539,53 +504,6 @@ async function checkWritableDir(dir: string, flag: string): Promise<void> {
   } catch (e) {
     throw new DriverError(`--${flag}=${dir} is not a writable directory: ${(e as Error).message}`);
   }
-}
-
-/** Where the plugin goes, what it runs, and the Deno that runs it (for the bundled form). */
-interface PluginLink {
-  link: string;
-  target: string;
-  deno?: string;
-}
-
-/** The executable to place in `dir` (checked before anything changes). */
-async function pluginSource(
-  dir: string,
-  env: Record<string, string | undefined>,
-): Promise<PluginLink> {
-  const runtime = Deno.execPath();
-  if (!env.OVN_MESOS_NAME) {
-    if (runtime.endsWith("/deno")) {
-      throw new UsageError(
-        "--plugins_dir needs the built executable (dist/ovn-mesos), not `deno run`",
-      );
-    }
-    return { link: `${dir}/${names.PLUGIN_TYPE}`, target: runtime }; // a compiled executable
-  }
-  const target = await Deno.realPath(env.OVN_MESOS_NAME);
-  return { link: `${dir}/${names.PLUGIN_TYPE}`, target, deno: runtime };
-}
-
-/**
- * Places `ovn-mesos-plugin` in the plugins directory, atomically. A compiled
- * executable is linked. The bundled form needs Deno, and the Mesos agent
- * passes a plugin only PATH and CNI_* (no OVN_MESOS_DENO): so it gets a
- * two-line launcher that names the Deno node-init itself runs under.
- */
-async function placePlugin({ link, target, deno }: PluginLink): Promise<void> {
-  const tmp = `${link}.tmp-${Deno.pid}`;
-  if (!deno) {
-    if (await Deno.readLink(link).catch(() => undefined) === target) return;
-    await Deno.symlink(target, tmp);
-  } else {
-    const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-    const text = `#!/bin/sh\n# placed by ovn-mesos node-init\nOVN_MESOS_DENO=${q(deno)} exec ${
-      q(target)
-    } "$@"\n`;
-    if ((await Deno.readTextFile(link).catch(() => "")) === text) return;
-    await Deno.writeTextFile(tmp, text, { mode: 0o755 });
-  }
-  await Deno.rename(tmp, link);
 }
 
 export const nodeInitCommand: Subcommand = {
