@@ -36,6 +36,8 @@ export interface ConfigFile {
   logicalSwitch: string;
   subnet: string;
   gateway: string;
+  /** The host port's address (node-init's), never handed to a container. */
+  hostAddress?: string;
   clusterSubnet: string;
   mtu: number;
   hostId: string;
@@ -63,6 +65,8 @@ export interface NetConf {
   subnet: string;
   /** The router port address containers route through, e.g. 172.16.1.1. */
   gateway: string;
+  /** The host port's address: never handed out, and ADD needs no read to avoid it. */
+  hostAddress?: string;
   clusterSubnet: string;
   mtu: number;
   /** This host's OVS system-id. */
@@ -201,6 +205,7 @@ export function parseNetConf(
     logicalSwitch: str("logicalSwitch"),
     subnet: str("subnet"),
     gateway: str("gateway"),
+    hostAddress: str("hostAddress", false) || undefined,
     clusterSubnet: str("clusterSubnet", false),
     mtu: num("mtu", 1400, 65535, "of bytes"),
     hostId: str("hostId"),
@@ -236,6 +241,9 @@ export function parseNetConf(
     problems.push(`"gateway" is not an IPv4 address`);
   } else if (subnet && gateway !== undefined && !usableIn(subnet, gateway)) {
     problems.push(`"gateway" ${conf.gateway} is not a host address of "subnet" ${conf.subnet}`);
+  }
+  if (conf.hostAddress && parseIpv4(conf.hostAddress) === undefined) {
+    problems.push(`"hostAddress" is not an IPv4 address`);
   }
   if (conf.clusterSubnet && !parseCidr(conf.clusterSubnet)) {
     problems.push(`"clusterSubnet" is not an IPv4 CIDR`);

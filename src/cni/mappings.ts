@@ -208,7 +208,8 @@ function planLoadBalancers(
       `lb_${protocol}`,
     ));
   }
-  return { ops, done: () => undefined };
+  // Nothing to create or replace (no gateway): no transaction at all.
+  return { ops: ops.length > 2 ? ops : [], done: () => undefined };
 }
 
 /** Removes the attachment's load balancers from NB (any gateway); absent ones are no error. */

@@ -33,9 +33,24 @@ export async function allocatePort(
   opts: { mayReplace: () => Promise<boolean>; onInserted: () => void },
 ): Promise<PortAddress> {
   const subnet = parseCidr(conf.subnet)!;
-  const excluded = new Set([parseIpv4(conf.gateway)!, ...await usedAddresses(nb, conf)]);
+  const excluded = new Set([parseIpv4(conf.gateway)!]);
+  // Knowing the host port's address, ADD reads nothing first: the guard is the
+  // check. Without it (an older configuration), or once the subnet proves
+  // crowded, it reads what this host's ports hold.
+  let read = false;
+  const readUsed = async () => {
+    for (const a of await usedAddresses(nb, conf)) excluded.add(a);
+    read = true;
+  };
+  if (conf.hostAddress) excluded.add(parseIpv4(conf.hostAddress)!);
+  else await readUsed();
   for (let attempt = 0; attempt < 64; attempt++) {
+    if (!read && attempt === 3) await readUsed();
     const ip = pickAddress(subnet, excluded);
+    if (!ip && !read) {
+      await readUsed();
+      continue;
+    }
     if (!ip) {
       throw new CniError(
         CniCode.OvnFailure,

@@ -285,6 +285,7 @@ export async function nodeInit(ctx: Context, flags: Flags): Promise<Outcome> {
       logicalSwitch: names.hostSwitch(host),
       subnet: networkCidr(input.subnet),
       gateway: gatewayIp,
+      hostAddress: addr.ip,
       clusterSubnet: networkCidr(input.clusterSubnet),
       mtu,
       hostId: host,
