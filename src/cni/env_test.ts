@@ -66,12 +66,13 @@ Deno.test("checkNetns() takes a network namespace other than this process' own",
   const dir = Deno.makeTempDirSync();
   try {
     Deno.writeTextFileSync(`${dir}/file`, "");
+    // (Another kind of namespace, e.g. /proc/self/ns/mnt, is refused by the kernel at ADD: see
+    // tests/hostile_input_test.ts.)
     const rows: [string, RegExp][] = [
       [`${dir}/file`, /is not a network namespace/],
       [dir, /is a directory/],
       [`${dir}/gone`, /does not exist/],
       ["/proc/self/ns/net", /this host's own network namespace/],
-      ["/proc/self/ns/mnt", /is not a network namespace \(a namespace of type 20000\)/],
     ];
     for (const [path, msg] of rows) {
       assert.throws(
