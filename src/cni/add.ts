@@ -40,7 +40,7 @@ interface Made {
 export async function cmdAdd(conf: NetConf, args: CmdArgs): Promise<Attachment> {
   const plan = planAttachment(conf, args.containerId, args.ifname);
   ensureNetnsDir();
-  // The databases open while the lock is taken and the veth is made.
+  // The databases open while the lock is taken.
   const opening = openDatabases(conf);
   try {
     const att = await withAttachmentLock(conf, plan, async () => {
@@ -51,23 +51,10 @@ export async function cmdAdd(conf: NetConf, args: CmdArgs): Promise<Attachment> 
         plugged: false,
         mappings: { record: false, nft: false, lbs: false },
       };
-      const veth = createVeth(conf, plan, args.netns!, args.ifname).then(() => {
-        made.veth = true;
-      });
-      veth.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
-      let dbs: Databases;
+      const dbs = await opening;
       try {
-        dbs = await opening;
+        return await attach(conf, args, plan, dbs, made);
       } catch (e) {
-        if (await veth.then(() => true, () => false)) {
-          await deleteVeths([plan.veth]).catch(() => {});
-        }
-        throw e;
-      }
-      try {
-        return await attach(conf, args, plan, dbs, veth, made);
-      } catch (e) {
-        await veth.catch(() => {});
         if (!made.veth && hostLinkExists(plan.veth)) {
           // The host end is there already: this attachment exists (a repeated ADD).
           return await answerAgain(conf, args, plan, dbs, e);
@@ -91,20 +78,26 @@ async function attach(
   args: CmdArgs,
   plan: AttachmentPlan,
   { nb, ovs }: Databases,
-  veth: Promise<void>,
   made: Made,
 ): Promise<Attachment> {
   const netns = args.netns!;
   const prefix = parseCidr(conf.subnet)!.prefix;
-  // Each step starts as soon as what it needs is there. The wait for the
-  // binding (the long one) starts only once everything it depends on worked.
-  // A port of the same name is replaced only when the veth was new (a stale
-  // port of a container that is gone), never under a live attachment.
+  // The NB insert, the veth (the kernel's work off the event loop) and the OVS
+  // port all start at once; each later step starts as soon as what it needs is
+  // there, and the wait for the binding only once everything it depends on
+  // worked. A port of the same name (NB or OVS) is replaced only when the veth
+  // was new (a stale port of a container that is gone), never under a live one.
+  const veth = createVeth(conf, plan, netns, args.ifname).then(() => {
+    made.veth = true;
+  });
+  veth.catch(() => {}); // awaited below (allDone); never an unhandled rejection meanwhile
+  const vethIsNew = () => veth.then(() => true, () => false);
   const addr = allocatePort(nb, conf, plan, {
-    mayReplace: () => veth.then(() => true, () => false),
+    mayReplace: vethIsNew,
     onInserted: () => made.port = true,
   });
-  const plugged = veth.then(() => plugIntoBridge(ovs, plan)).then(() => {
+  // Plugged at once, veth or not: ovs-vswitchd attaches it when the kernel announces it.
+  const plugged = plugIntoBridge(ovs, plan, vethIsNew).then(() => {
     made.plugged = true;
   });
   const offload = veth.then(() => setTxChecksumming(conf, netns, args.ifname));

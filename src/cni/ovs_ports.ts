@@ -9,8 +9,16 @@ import { atoms, byIds, entries, eq, rowUuid, select, waitUntil } from "../ovsdb/
 import type { AttachmentPlan } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
 
-/** Adds the host end to br-int, naming the logical port it carries (replacing a stale port). */
-export async function plugIntoBridge(ovs: Database, plan: AttachmentPlan): Promise<void> {
+/**
+ * Adds the host end to br-int, naming the logical port it carries (replacing a
+ * stale port). It may go in before the veth exists: ovs-vswitchd attaches the
+ * device when the kernel announces it.
+ */
+export async function plugIntoBridge(
+  ovs: Database,
+  plan: AttachmentPlan,
+  mayReplace: () => Promise<boolean>,
+): Promise<void> {
   const ops = port.addPort(
     { name: plan.veth, externalIds: { "iface-id": plan.lsp, ...plan.ids } },
     bridgeWhere({ name: INTEGRATION_BRIDGE }),
@@ -20,7 +28,8 @@ export async function plugIntoBridge(ovs: Database, plan: AttachmentPlan): Promi
   try {
     results = await ovs.transact(ops);
   } catch (e) {
-    if (!isConstraintViolation(e)) throw e;
+    // A port of that name: stale (replace it) unless this attachment is live (a repeated ADD).
+    if (!isConstraintViolation(e) || !await mayReplace()) throw e;
     await unplugFromBridge(ovs, [plan.veth]);
     results = await ovs.transact(ops);
   }

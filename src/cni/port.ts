@@ -6,7 +6,7 @@ import { CniCode, CniError } from "../errors.ts";
 import { disableTxChecksum } from "../net/ethtool.ts";
 import {
   configureInNamespace,
-  createVethPair,
+  createVethPairAsync,
   deleteLink,
   Errno,
   NetlinkError,
@@ -16,17 +16,21 @@ import type { NetConf } from "./config.ts";
 import type { PortAddress } from "./nb_ports.ts";
 
 /** Creates the veth pair: the host end up in this namespace, the other end in the container. */
-export function createVeth(
+export async function createVeth(
   conf: NetConf,
   plan: AttachmentPlan,
   netns: string,
   ifname: string,
 ): Promise<void> {
   try {
-    createVethPair({ hostName: plan.veth, peerName: ifname, mtu: conf.mtu, peerNetnsPath: netns });
-    return Promise.resolve();
+    await createVethPairAsync({
+      hostName: plan.veth,
+      peerName: ifname,
+      mtu: conf.mtu,
+      peerNetnsPath: netns,
+    });
   } catch (e) {
-    return Promise.reject(explainVethFailure(e, plan, netns, ifname));
+    throw explainVethFailure(e, plan, netns, ifname);
   }
 }
 

@@ -683,6 +683,19 @@ export class Rtnl {
     }
   }
 
+  /** {@link createVethPair} with the kernel's work on a blocking thread: the event loop goes on. */
+  async createVethPairOffThread(p: VethPair): Promise<void> {
+    const netnsFd = openNetns(p.peerNetnsPath);
+    try {
+      await this.requestOffThread(
+        `create veth pair ${p.hostName}/${p.peerName}${this.#where} (peer into ${p.peerNetnsPath})`,
+        (seq) => vethCreateRequest(seq, { ...p, netnsFd }),
+      );
+    } finally {
+      c().close(netnsFd);
+    }
+  }
+
   /** Deletes a link by name: true, or false when there is none (ENODEV). Off the event loop. */
   async deleteLink(name: string): Promise<boolean> {
     try {
@@ -754,6 +767,20 @@ export interface VethPair {
  */
 export function createVethPair(p: VethPair & { hostNetnsPath?: string }): void {
   withRtnl(p.hostNetnsPath, (r) => r.createVethPair(p));
+}
+
+/**
+ * {@link createVethPair} with the kernel's work (about half a millisecond, more
+ * while it is busy) off the event loop, so that database requests go out and
+ * come back meanwhile. The host end goes into this thread's namespace.
+ */
+export async function createVethPairAsync(p: VethPair): Promise<void> {
+  const r = Rtnl.open();
+  try {
+    await r.createVethPairOffThread(p);
+  } finally {
+    r.close();
+  }
 }
 
 /**
