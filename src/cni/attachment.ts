@@ -50,7 +50,7 @@ export async function withAttachmentLock<T>(
   ensurePrivateDir(`${conf.runDir}/locks`);
   while (true) {
     const file = Deno.openSync(path, { create: true, write: true, mode: 0o600 });
-    await file.lock(true);
+    file.lockSync(true); // sync: no thread hop (~1 ms); a wait here is for the same attachment only
     if (!sameFile(path, file)) {
       file.close();
       continue;
