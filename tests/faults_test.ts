@@ -213,3 +213,81 @@ Deno.test(
     assert.equal((await mesosCni(c, "DEL", "novs", ns, { config })).code, 0);
   }),
 );
+
+Deno.test(
+  "NB unresponsive during ADD: code 11 within its bound, nothing left; ADD works once NB answers",
+  opts,
+  onCluster(1, async (sb, [c]) => {
+    const config = { ...c.config, dbTimeoutSeconds: 1 };
+    const ns = await sb.addContainerNetns("nbdown");
+    const t0 = performance.now();
+    const r = await paused(
+      `${sb.dir}/central/ovnnb_db.pid`,
+      () => mesosCni(c, "ADD", "nbdown", ns, { config }),
+    );
+    const ms = Math.round(performance.now() - t0);
+    console.log(`fault: NB unresponsive during ADD: code ${r.json?.code} in ${ms} ms`);
+    assert.equal(r.json?.code, 11, r.stdout);
+    assert.ok(ms < 6000, `${ms} ms`);
+    assert.deepEqual(await pluginLinks(sb, c.host), []);
+    // NB runs the insert it had queued once it answers again: the ADD recorded its removal.
+    assert.match(pendingFiles(c).join(" "), /^nb-ovm[0-9a-f]+\.json$/);
+    await driverOk(sb, c.host, ["gc"]);
+    assert.deepEqual(await pluginPorts(sb), [], "the queued insert's port is gone after gc");
+    assert.deepEqual(pendingFiles(c), []);
+    mesosIp(await mesosCni(c, "ADD", "nbdown", ns, { config }));
+    assert.equal((await mesosCni(c, "DEL", "nbdown", ns, { config })).code, 0);
+  }),
+);
+
+Deno.test(
+  "ovn-northd not processing during ADD: code 11 naming it after the bind timeout, rolled back",
+  opts,
+  onCluster(1, async (sb, [c]) => {
+    const config = { ...c.config, bindTimeoutSeconds: 2 };
+    const ns = await sb.addContainerNetns("nonorthd");
+    const t0 = performance.now();
+    const r = await paused(
+      `${sb.dir}/central/ovn-northd.pid`,
+      () => mesosCni(c, "ADD", "nonorthd", ns, { config }),
+    );
+    const ms = Math.round(performance.now() - t0);
+    console.log(`fault: ovn-northd not processing during ADD: code ${r.json?.code} in ${ms} ms`);
+    assert.equal(r.json?.code, 11, r.stdout);
+    assert.match(
+      String(r.json?.msg),
+      /ovn-northd did not process port ovn\/nonorthd\/eth0 within 2 s/,
+    );
+    assert.deepEqual(await pluginPorts(sb), []);
+    assert.deepEqual(await pluginLinks(sb, c.host), []);
+    mesosIp(await mesosCni(c, "ADD", "nonorthd", ns, { config }));
+    assert.equal((await mesosCni(c, "DEL", "nonorthd", ns, { config })).code, 0);
+  }),
+);
+
+Deno.test(
+  "the local OVS database unresponsive during ADD: code 11 naming it, nothing left in the kernel or NB; gc removes the OVS port it had queued",
+  opts,
+  onCluster(1, async (sb, [c]) => {
+    const config = { ...c.config, dbTimeoutSeconds: 1 };
+    const ns = await sb.addContainerNetns("ovsdown");
+    const t0 = performance.now();
+    const r = await paused(
+      `${c.host.dir}/ovsdb-server.pid`,
+      () => mesosCni(c, "ADD", "ovsdown", ns, { config }),
+    );
+    const ms = Math.round(performance.now() - t0);
+    console.log(
+      `fault: local ovsdb-server unresponsive during ADD: code ${r.json?.code} in ${ms} ms`,
+    );
+    assert.equal(r.json?.code, 11, r.stdout);
+    assert.match(String(r.json?.details), /Open_vSwitch/);
+    assert.deepEqual(await pluginPorts(sb), [], "nothing in NB");
+    const links = (await sb.run(c.host, ["ip", "-o", "link"])).stdout;
+    assert.doesNotMatch(links, /ovm[0-9a-f]+/, "no veth in the kernel");
+    await driverOk(sb, c.host, ["gc"]);
+    assert.deepEqual(await pluginLinks(sb, c.host), [], "no OVS port after gc");
+    mesosIp(await mesosCni(c, "ADD", "ovsdown", ns, { config }));
+    assert.equal((await mesosCni(c, "DEL", "ovsdown", ns, { config })).code, 0);
+  }),
+);

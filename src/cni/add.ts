@@ -1,5 +1,7 @@
 /** CNI ADD: a logical port, a veth in br-int and in the container, bound before we return. */
 import { CniCode, CniError } from "../errors.ts";
+import { OvsdbUnreachable } from "../ovsdb/errors.ts";
+import * as names from "../names.ts";
 import { parseCidr } from "../net/cidr.ts";
 import { ensureNetnsDir, ipJson } from "../net/ip.ts";
 import * as lsp from "../ovn/nb/logical_switch_port.ts";
@@ -9,7 +11,7 @@ import { type AttachmentPlan, planAttachment, withAttachmentLock } from "./attac
 import type { NetConf } from "./config.ts";
 import { closeDatabases, type Databases, openDatabases } from "./databases.ts";
 import type { CmdArgs } from "./env.ts";
-import { allocatePort, type PortAddress, removePorts } from "./nb_ports.ts";
+import { allocatePort, explainBindTimeout, type PortAddress, removePorts } from "./nb_ports.ts";
 import { plugIntoBridge, unplugFromBridge, waitInstalled } from "./ovs_ports.ts";
 import {
   applyMappings,
@@ -18,7 +20,7 @@ import {
   removeLoadBalancers,
   removeLocalMappings,
 } from "./mappings.ts";
-import { completePending, dropPending } from "./pending.ts";
+import { completePending, dropPending, recordPending } from "./pending.ts";
 import {
   configureContainer,
   createVeth,
@@ -31,9 +33,19 @@ import type { Attachment } from "./result.ts";
 /** What this call made: a failed ADD undoes exactly that, and nothing another call made. */
 interface Made {
   veth: boolean;
-  port: boolean;
-  plugged: boolean;
+  /** The logical port: made, or perhaps (its insert went out and no answer came). */
+  port: boolean | "perhaps";
+  /** The OVS port, likewise. */
+  plugged: boolean | "perhaps";
   mappings: MappingsMade;
+}
+
+/** Marks `key` "perhaps" made when its request got no answer (the server may still run it). */
+function unsure<T>(p: Promise<T>, made: Made, key: "port" | "plugged"): Promise<T> {
+  return p.catch((e) => {
+    if (e instanceof OvsdbUnreachable && made[key] === false) made[key] = "perhaps";
+    throw e;
+  });
 }
 
 /** Attaches the container; on any failure undoes what it made and rethrows. */
@@ -92,12 +104,13 @@ async function attach(
   });
   veth.catch(() => {}); // awaited below (allDone); never an unhandled rejection meanwhile
   const vethIsNew = () => veth.then(() => true, () => false);
-  const addr = allocatePort(nb, conf, plan, {
-    mayReplace: vethIsNew,
-    onInserted: () => made.port = true,
-  });
+  const addr = unsure(
+    allocatePort(nb, conf, plan, { mayReplace: vethIsNew, onInserted: () => made.port = true }),
+    made,
+    "port",
+  );
   // Plugged at once, veth or not: ovs-vswitchd attaches it when the kernel announces it.
-  const plugged = plugIntoBridge(ovs, plan, vethIsNew).then(() => {
+  const plugged = unsure(plugIntoBridge(ovs, plan, vethIsNew), made, "plugged").then(() => {
     made.plugged = true;
   });
   const offload = veth.then(() => setTxChecksumming(conf, netns, args.ifname));
@@ -108,7 +121,11 @@ async function attach(
       configureContainer(conf, netns, args.ifname, a, prefix)
     ),
     // Ready when ovn-controller has installed the port on this host.
-    Promise.all([addr, plugged, offload]).then(() => waitInstalled(ovs, conf, plan)),
+    Promise.all([addr, plugged, offload]).then(() => waitInstalled(ovs, conf, plan)).catch(
+      async (e) => {
+        throw await explainBindTimeout(nb, conf, plan, e);
+      },
+    ),
     addr.then((a) => applyMappings(conf, plan, nb, a, made.mappings)),
   ]);
   // Every step settles before anything is rolled back.
@@ -137,10 +154,24 @@ async function undo(
   made: Made,
 ): Promise<void> {
   const m = made.mappings;
+  // What a database may still hold (a request it never answered, or a removal
+  // it does not answer now) is recorded, as DEL does, and removed once it answers.
+  // A database that has just failed us is not asked again (that would be another timeout).
+  const removeOr = (db: "nb" | "ovs", name: string, remove: () => Promise<void>) =>
+    (made[db === "nb" ? "port" : "plugged"] === "perhaps" ? Promise.reject() : remove()).catch(() =>
+      recordPending(conf, {
+        db,
+        containerId: plan.ids[names.Ext.containerId],
+        ifname: plan.ids[names.Ext.ifname],
+        name,
+      })
+    );
   await allDone([
     made.veth ? deleteVeths([plan.veth]) : Promise.resolve(),
-    made.port ? removePorts(nb, [plan.lsp]) : Promise.resolve(),
-    made.plugged ? unplugFromBridge(ovs, [plan.veth]) : Promise.resolve(),
+    made.port ? removeOr("nb", plan.lsp, () => removePorts(nb, [plan.lsp])) : Promise.resolve(),
+    made.plugged
+      ? removeOr("ovs", plan.veth, () => unplugFromBridge(ovs, [plan.veth]))
+      : Promise.resolve(),
     m.nft ? removeLocalMappings(conf, plan) : Promise.resolve(m.record && dropRecord(conf, plan)),
     m.lbs ? removeLoadBalancers(nb, [plan.lsp]) : Promise.resolve(),
   ]).catch(() => {});
