@@ -43,7 +43,7 @@ interface Made {
 /** Marks `key` "perhaps" made when its request got no answer (the server may still run it). */
 function unsure<T>(p: Promise<T>, made: Made, key: "port" | "plugged"): Promise<T> {
   return p.catch((e) => {
-    if (e instanceof OvsdbUnreachable && made[key] === false) made[key] = "perhaps";
+    if (e instanceof OvsdbUnreachable && !e.unsent && made[key] === false) made[key] = "perhaps";
     throw e;
   });
 }

@@ -120,7 +120,9 @@ export class Database {
           continue;
         }
         if (!(e instanceof OvsdbUnreachable) || e.message.startsWith("cannot reach")) throw e;
-        throw new OvsdbUnreachable(`cannot reach ${this.name}: ${e.message}`);
+        const wrapped = new OvsdbUnreachable(`cannot reach ${this.name}: ${e.message}`);
+        wrapped.unsent = e.unsent;
+        throw wrapped;
       }
       const refused = results.find((r) => r?.error === "cluster error");
       if (refused && this.#mayMoveOn(refused, deadline, attempt)) {

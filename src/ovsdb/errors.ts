@@ -12,6 +12,8 @@ export class OvsdbError extends Error {
 /** The database could not be reached, or did not answer in time. */
 export class OvsdbUnreachable extends OvsdbError {
   override name = "OvsdbUnreachable";
+  /** True when the request never reached the server (it cannot run later either). */
+  unsent = false;
 }
 
 /**

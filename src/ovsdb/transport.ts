@@ -174,7 +174,10 @@ export class ProcessTransport implements Transport {
     const hint = /Protocol error|certificate|SSL/i.test(r.stderr)
       ? " (do the CA certificate, private key and certificate match the server's?)"
       : "";
-    throw new OvsdbUnreachable(`${this.remote}: ${why || formatArgv(argv.slice(0, 2))}${hint}`);
+    const e = new OvsdbUnreachable(`${this.remote}: ${why || formatArgv(argv.slice(0, 2))}${hint}`);
+    // ovsdb-client sends nothing until it is connected (and the TLS handshake is done).
+    e.unsent = /failed to connect/.test(r.stderr);
+    throw e;
   }
 
   close(): void {}
