@@ -238,6 +238,11 @@ Deno.test(
         for (const s of [...stops, stopOut]) await s();
       }
       assert.equal((await addWithMappings(b, "onB", nsB, [], "DEL")).code, 0);
+      // node-remove --force on hv1 takes onA's mappings with it (load balancer, nftables).
+      await driverOk(sb, a.host, ["node-remove", "--force"]);
+      const lbsLeft = await sb.nbctl("--bare", "--columns=name", "list", "Load_Balancer");
+      assert.doesNotMatch(lbsLeft, /onA/);
+      assert.notEqual((await sb.run(a.host, ["nft", "list", "table", "ip", "ovn-mesos"])).code, 0);
       assert.equal((await addWithMappings(a, "onA", nsA, [], "DEL")).code, 0);
       assert.equal(await sb.nbctl("--bare", "--columns=name", "list", "Load_Balancer"), "");
       assert.deepEqual(await pluginPorts(sb), []);

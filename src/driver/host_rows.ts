@@ -87,6 +87,12 @@ export function planSwitchRemoval(plan: NbPlan, host: string): string[] {
     removed.push(`router port ${rtos.name}`);
   }
   planPolicyRemoval(plan, host);
+  // The port mappings of its containers (their ports go with the switch).
+  const mappings = snap.withIds(snap.balancers, { [names.Ext.host]: host });
+  if (mappings.length) {
+    plan.ops.push(...lb.deleteLoadBalancers(mappings.map(rowUuid)));
+    removed.push(`${mappings.length} port-mapping load balancer(s)`);
+  }
   return removed;
 }
 
