@@ -644,6 +644,31 @@ export class Sandbox {
     await settleAll([this.waitCluster("nb"), this.waitCluster("sb")]);
   }
 
+  /** A host's own ovsdb-server (its conf.db, its unix socket). */
+  #startHostDb(h: SandboxHost): Promise<void> {
+    return this.#startDaemon("ovsdb-server", `${h.dir}/ovsdb-server.pid`, [
+      "ovsdb-server",
+      `--log-file=${h.dir}/ovsdb-server.log`,
+      `--remote=punix:${h.dir}/db.sock`,
+      `${h.dir}/conf.db`,
+    ], h);
+  }
+
+  /**
+   * Restarts a host's ovsdb-server (stopped by the pid in its pidfile, started again on the
+   * same conf.db): ovs-vswitchd and ovn-controller reconnect by themselves.
+   */
+  async restartHostDb(host: SandboxHost | string): Promise<void> {
+    const h = this.#host(host);
+    const pidfile = `${h.dir}/ovsdb-server.pid`;
+    const pid = readPid(pidfile);
+    if (pid !== null) {
+      Deno.kill(pid, "SIGTERM");
+      await waitFor(`${pidfile} (pid ${pid}) to exit`, 10_000, () => Promise.resolve(!alive(pid)));
+    }
+    await this.#startHostDb(h);
+  }
+
   // ---------------------------------------------------------------- clustered NB / SB
 
   /** True when NB and SB run as RAFT clusters ({@link SandboxOptions.clustered}). */
@@ -800,12 +825,7 @@ export class Sandbox {
     await ipn(ns, "link", "set", "ul0", "mtu", mtu, "up");
 
     await runOk(["ovsdb-tool", "create", `${h.dir}/conf.db`, OVS_SCHEMA]);
-    await this.#startDaemon("ovsdb-server", `${h.dir}/ovsdb-server.pid`, [
-      "ovsdb-server",
-      `--log-file=${h.dir}/ovsdb-server.log`,
-      `--remote=punix:${h.dir}/db.sock`,
-      `${h.dir}/conf.db`,
-    ], h);
+    await this.#startHostDb(h);
     await vsctl("--no-wait", "init");
     await this.#startDaemon("ovs-vswitchd", `${h.dir}/ovs-vswitchd.pid`, [
       "ovs-vswitchd",

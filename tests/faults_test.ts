@@ -291,3 +291,27 @@ Deno.test(
     assert.equal((await mesosCni(c, "DEL", "ovsdown", ns, { config })).code, 0);
   }),
 );
+
+Deno.test(
+  "the local ovsdb-server restarted between ADD and DEL: DEL, a new ADD and CHECK work (no stale connection state)",
+  opts,
+  onCluster(1, async (sb, [c]) => {
+    const ns = await sb.addContainerNetns("before");
+    mesosIp(await mesosCni(c, "ADD", "before", ns));
+    await sb.restartHostDb(c.host);
+    assert.equal((await mesosCni(c, "DEL", "before", ns)).code, 0);
+    assert.deepEqual(pendingFiles(c), [], "nothing deferred: OVS answered");
+    assert.deepEqual(await pluginLinks(sb, c.host), []);
+    const ns2 = await sb.addContainerNetns("after");
+    mesosIp(await mesosCni(c, "ADD", "after", ns2));
+    const check = await callPlugin(c.host, {
+      CNI_COMMAND: "CHECK",
+      CNI_CONTAINERID: "after",
+      CNI_NETNS: ns2,
+      CNI_IFNAME: "eth0",
+      CNI_PATH: DIST,
+    }, JSON.stringify({ ...c.config, cniVersion: "1.1.0" }));
+    assert.equal(check.code, 0, check.stdout);
+    assert.equal((await mesosCni(c, "DEL", "after", ns2)).code, 0);
+  }),
+);
