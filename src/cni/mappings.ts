@@ -7,9 +7,8 @@
  * the kernel part, and spawns nothing for containers without mappings.
  */
 import { CniCode, CniError } from "../errors.ts";
-import { ExecError } from "../exec.ts";
 import * as names from "../names.ts";
-import { addBatch, deleteBatch, holderOf, type NftMapping, runNft } from "../net/nft.ts";
+import { addBatch, deleteBatch, holderOf, NftError, type NftMapping, runNft } from "../net/nft.ts";
 import * as lb from "../ovn/nb/load_balancer.ts";
 import * as lr from "../ovn/nb/logical_router.ts";
 import type { Database } from "../ovsdb/client.ts";
@@ -96,7 +95,7 @@ export async function applyMappings(
 }
 
 async function explainNftFailure(e: unknown, ms: NftMapping[]): Promise<unknown> {
-  const stderr = e instanceof ExecError ? e.result.stderr : "";
+  const stderr = e instanceof NftError ? e.text : "";
   if (/File exists/.test(stderr)) {
     for (const m of ms) {
       const holder = await holderOf(names.NFT_TABLE, m).catch(() => undefined);
