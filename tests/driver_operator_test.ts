@@ -160,6 +160,13 @@ Deno.test(
       await driverFails(
         sb,
         h1,
+        gatewayArgs(0, ["--interface=eth2"]),
+        1,
+        /already reaches the outside through OVS bridge br-eth1; run node-remove first to use --interface=eth2/,
+      );
+      await driverFails(
+        sb,
+        h1,
         [
           "gateway-init",
           "--cluster_subnet=10.0.0.0/8",
