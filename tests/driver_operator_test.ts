@@ -264,6 +264,8 @@ Deno.test(
       assert.deepEqual(await pluginPorts(sb), []);
       assert.deepEqual(await pluginLinks(sb, h), []);
       assert.equal(await ovsHas(sb, h, "Interface", "ovn-mesos"), false);
+      const locks = [...Deno.readDirSync(`${c.config.runDir}/locks`)].map((e) => e.name);
+      assert.deepEqual(locks, [], "the removed containers' lock files go too");
       await assert.rejects(Deno.stat(c.init.configFile), "node-init's config file is removed");
 
       // The plugin on a host whose switch is gone says what to do.

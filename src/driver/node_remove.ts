@@ -14,6 +14,7 @@ import * as port from "../ovs/port.ts";
 import { applyGuarded } from "../ovsdb/guarded.ts";
 import { byIds, entries, type Op, rowUuid, select } from "../ovsdb/ops.ts";
 import { cniConfigPath } from "./cni_config.ts";
+import { localPluginConfig } from "./gc.ts";
 import { hostExists, hostPortNames, planHostRemoval } from "./host_rows.ts";
 import type { Context, Outcome, Subcommand } from "./subcommand.ts";
 
@@ -105,6 +106,8 @@ async function removeLocally(ctx: Context, host: string): Promise<string[]> {
     select(bridge.TABLE, [], bridge.COLUMNS),
   ]);
   const removed: string[] = [];
+  // Read before the host interface (which records where the configuration is) goes.
+  const runDir = await localPluginConfig(ctx).then((c) => c.runDir, () => undefined);
   const portNames = [names.HOST_INTERFACE, ...containerIfaces.map((i) => String(i.name))];
   const [...found] = await ovs.read(portNames.map(port.selectPortByName));
   const ops: Op[] = port.removePorts(found.flat().map(rowUuid));
@@ -123,6 +126,19 @@ async function removeLocally(ctx: Context, host: string): Promise<string[]> {
     );
   }
   for (const i of containerIfaces) await ipTry(["link", "del", String(i.name)]);
+  // The plugin's files of those containers (mapping records, locks, pending removals) go too.
+  for (const veth of runDir ? containerIfaces.map((i) => String(i.name)) : []) {
+    for (
+      const f of [
+        "mappings/VETH.json",
+        "locks/VETH.lock",
+        "pending/nb-VETH.json",
+        "pending/ovs-VETH.json",
+      ]
+    ) {
+      await Deno.remove(`${runDir}/${f.replace("VETH", veth)}`).catch(() => {});
+    }
+  }
   if (containerIfaces.length) removed.push(`${containerIfaces.length} container veth(s)`);
   if (hostIface) removed.push(`OVS interface ${names.HOST_INTERFACE}`);
   for (const b of gateways) {
