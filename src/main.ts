@@ -57,7 +57,7 @@ function readStdinSync(): string {
 
 /**
  * Runtimes call plugins with their own PATH, which may lack the sbin
- * directories where `ip` lives: add the standard ones at the end.
+ * directories where `ip`, `nft` and `ovsdb-client` live: add the standard ones at the end.
  */
 function ensureSystemPath(env: Record<string, string | undefined>): void {
   const dirs = (env.PATH ?? "").split(":").filter(Boolean);

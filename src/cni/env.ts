@@ -134,7 +134,7 @@ export function checkNetns(path: string): void {
   try {
     own = Deno.statSync(OWN_NETNS);
   } catch {
-    return; // no /proc: nothing to compare with; `ip` still refuses what is not a namespace
+    return; // no /proc: nothing to compare with; the kernel still refuses what is not a namespace
   }
   if (st.dev !== own.dev) throw bad("is not a network namespace (not a namespace file)");
   if (st.ino === own.ino) {

@@ -396,7 +396,23 @@ async function moveInterface(
   if (!state.moved) {
     const cmds = [["addr", "flush", "dev", iface], ["link", "set", "dev", iface, "up"]];
     if (local.datapathType === "netdev") cmds.push(["link", "set", "dev", iface, "arp", "off"]);
-    await ipBatch(cmds);
+    try {
+      await ipBatch(cmds);
+    } catch (e) {
+      // Nothing half-made: the interface goes back out of OVS, the mapping back as it was.
+      const [[made], [held]] = await ovs.read([
+        bridge.selectBridge(br),
+        port.selectPortByName(iface),
+      ]);
+      await applyToSwitch(ovs, [
+        ...(held ? port.removePorts([rowUuid(held)]) : []),
+        ...(made && entries(made.external_ids)[names.Ext.physicalInterface] === iface
+          ? bridge.deleteBridge(rowUuid(made))
+          : []),
+        ...setExternalIds({ "ovn-bridge-mappings": local.bridgeMappings || undefined }),
+      ]).catch(() => {});
+      throw new DriverError(`cannot take over --interface=${iface}: ${(e as Error).message}`);
+    }
   }
 }
 

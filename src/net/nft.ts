@@ -1,7 +1,8 @@
 /**
  * Port mappings at the host's own addresses, in the kernel's nftables: one
  * table owned by ovn-mesos, set up by node-init, and two maps that ADD and
- * DEL change with one `nft` batch each (only when a container has mappings).
+ * DEL change with one batch each (in-process through libnftables; only when a container has
+ * mappings).
  *
  * - `ports` maps (protocol . host port) to (container address . port) for
  *   every local address; `addrports` the same for one host address.
