@@ -248,3 +248,61 @@ Deno.test(
       assert.deepEqual(await pluginPorts(sb), []);
     }),
 );
+
+Deno.test(
+  "a gateway per host: each host's containers leave through their own gateway, and its mappings answer there",
+  opts,
+  () =>
+    withSandbox({ hosts: 2 }, async (sb) => {
+      const [a, b] = await initCluster(sb);
+      const outA = await sb.addOutside(a.host, "203.0.113.1/24", "eth1");
+      const outB = await sb.addOutside(b.host, "198.51.100.1/24", "eth1");
+      await sb.run(a.host, ["ip", "addr", "add", "203.0.113.5/24", "dev", "eth1"]);
+      await sb.run(b.host, ["ip", "addr", "add", "198.51.100.6/24", "dev", "eth1"]);
+      await driverOk(sb, a.host, [
+        "gateway-init",
+        "--cluster_subnet=172.16.0.0/16",
+        "--eth1_ip=203.0.113.5/24",
+        "--eth1_gw_ip=203.0.113.1",
+      ]);
+      await driverOk(sb, b.host, [
+        "gateway-init",
+        "--cluster_subnet=172.16.0.0/16",
+        "--eth1_ip=198.51.100.6/24",
+        "--eth1_gw_ip=198.51.100.1",
+      ]);
+      const policies = await sb.nbctl("lr-policy-list", "mesos-router");
+      assert.match(
+        policies,
+        /ip4.src == 172.16.1.0\/24 && ip4.dst != 172.16.0.0\/16\s+reroute\s+100.64.0.2/,
+      );
+      const nsA = await sb.addContainerNetns("egressA");
+      const nsB = await sb.addContainerNetns("egressB");
+      ipOf(await addWithMappings(a, "egressA", nsA, [{ host_port: 8080, container_port: 80 }]));
+      ipOf(await addWithMappings(b, "egressB", nsB, [{ host_port: 8080, container_port: 80 }]));
+      const stops = [
+        await serve(outA, ["tcp:9000"]),
+        await serve(outB, ["tcp:9000"]),
+        await serve(nsA, ["tcp:80"]),
+        await serve(nsB, ["tcp:80"]),
+      ];
+      try {
+        // Several connections each (ECMP would spread them): always the host's own gateway.
+        for (let i = 0; i < 5; i++) {
+          assert.equal(await ask(sb, nsA, "tcp", "203.0.113.1", 9000), "tcp from 203.0.113.5");
+          assert.equal(await ask(sb, nsB, "tcp", "198.51.100.1", 9000), "tcp from 198.51.100.6");
+        }
+        // The same host port on both gateways: each answers with its own host's container.
+        assert.match(await ask(sb, outA, "tcp", "203.0.113.5", 8080), /^tcp from 100\.64\.0\.\d+$/);
+        assert.match(
+          await ask(sb, outB, "tcp", "198.51.100.6", 8080),
+          /^tcp from 100\.64\.0\.\d+$/,
+        );
+      } finally {
+        for (const s of stops) await s();
+      }
+      assert.equal((await addWithMappings(a, "egressA", nsA, [], "DEL")).code, 0);
+      assert.equal((await addWithMappings(b, "egressB", nsB, [], "DEL")).code, 0);
+      assert.equal(await sb.nbctl("--bare", "--columns=name", "list", "Load_Balancer"), "");
+    }),
+);
