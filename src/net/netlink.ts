@@ -18,8 +18,8 @@
  * request, so that netlink_test.ts can compare them byte for byte.
  */
 
-import { FatalError } from "../errors.ts";
 import { parseCidr, parseIpv4 } from "./cidr.ts";
+import { errnoText, lastErrno, libc as c, openNamespace, socketIn } from "./libc.ts";
 
 // ---- Constants (linux/netlink.h, linux/rtnetlink.h, linux/if_link.h, linux/veth.h) ----
 
@@ -77,8 +77,6 @@ const SOL_NETLINK = 270;
 const NETLINK_CAP_ACK = 10;
 const NETLINK_EXT_ACK = 11;
 const MSG_TRUNC = 0x20;
-const CLONE_NEWNET = 0x40000000;
-const O_RDONLY_CLOEXEC = 0o2000000;
 
 /** The errno values callers may want to tell apart (Linux asm-generic numbering: x86, arm…). */
 export const Errno = {
@@ -443,92 +441,22 @@ export function ifindexOf(m: NlMsg): number {
   return new DataView(m.payload.buffer, m.payload.byteOffset).getInt32(4, HOST_LE);
 }
 
-// ---- libc ----
+// ---- libc (shared with ethtool.ts: see libc.ts) ----
 
-const SYMBOLS = {
-  open: { parameters: ["buffer", "i32"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
-  setns: { parameters: ["i32", "i32"], result: "i32" },
-  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
-  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
-  /**
-   * send(2) on one of Deno's blocking threads: the kernel carries a request out
-   * inside send(), and a link deletion takes it ~20 ms (RCU grace periods).
-   */
-  sendOffThread: {
-    name: "send",
-    parameters: ["i32", "buffer", "usize", "i32"],
-    result: "isize",
-    nonblocking: true,
-  },
-  __errno_location: { parameters: [], result: "pointer" },
-  strerror: { parameters: ["i32"], result: "pointer" },
-} as const;
-
-/**
- * libc, opened once: Deno.dlopen binds every symbol anew (about 0.3 ms, more
- * than all the requests of an attachment), and libc is never unloaded anyway.
- */
-let libc: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
-function c() {
-  return (libc ??= Deno.dlopen("libc.so.6", SYMBOLS)).symbols;
-}
-
-/** errno of the last failed libc call (read at once, on the same thread). */
-function lastErrno(): number {
-  const p = c().__errno_location();
-  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
-}
-
-/** strerror(3): "File exists" for 17. */
-function errnoText(errno: number): string {
-  const p = c().strerror(errno);
-  return p ? Deno.UnsafePointerView.getCString(p) : `errno ${errno}`;
-}
-
-const cString = (s: string) => encoder.encode(`${s}\0`);
-
-/** open(2) of a namespace path for setns(2) or IFLA_NET_NS_FD. */
-function openNetns(path: string): number {
-  const fd = c().open(cString(path), O_RDONLY_CLOEXEC);
-  if (fd < 0) throw new NetlinkError(`open network namespace ${path}`, lastErrno());
+/** A NETLINK_ROUTE socket in this thread's namespace, or in the one at `netnsPath`. */
+function routeSocket(netnsPath?: string): number {
+  const fd = socketIn(netnsPath, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) {
+    throw new NetlinkError(`open a netlink socket${netnsPath ? ` in ${netnsPath}` : ""}`, -fd);
+  }
   return fd;
 }
 
-/**
- * A NETLINK_ROUTE socket created in this thread's namespace, or in the one
- * bind-mounted at `netnsPath`: the thread enters it just for socket(2).
- */
-function routeSocket(netnsPath?: string): number {
-  const open = () => c().socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (netnsPath === undefined) {
-    const fd = open();
-    if (fd < 0) throw new NetlinkError("open a netlink socket", lastErrno());
-    return fd;
-  }
-  const home = openNetns("/proc/thread-self/ns/net");
-  let there = -1;
-  try {
-    there = openNetns(netnsPath);
-    if (c().setns(there, CLONE_NEWNET) !== 0) {
-      throw new NetlinkError(`enter network namespace ${netnsPath}`, lastErrno());
-    }
-    const fd = open();
-    const err = fd < 0 ? lastErrno() : 0;
-    if (c().setns(home, CLONE_NEWNET) !== 0) {
-      // Staying in the container's namespace would misplace everything after: the entry stops.
-      if (fd >= 0) c().close(fd);
-      throw new FatalError(`cannot return to this host's network namespace from ${netnsPath}`);
-    }
-    if (fd < 0) throw new NetlinkError(`open a netlink socket in ${netnsPath}`, err);
-    return fd;
-  } finally {
-    if (there >= 0) c().close(there);
-    c().close(home);
-  }
+/** open(2) of a namespace path for IFLA_NET_NS_FD. */
+function openNetns(path: string): number {
+  const fd = openNamespace(path);
+  if (fd < 0) throw new NetlinkError(`open network namespace ${path}`, -fd);
+  return fd;
 }
 
 // ---- The socket ----
