@@ -11,8 +11,9 @@ import { type AttachmentPlan, planAttachment, withAttachmentLock } from "./attac
 import type { NetConf } from "./config.ts";
 import { closeDatabases, type Databases, openDatabases } from "./databases.ts";
 import type { CmdArgs } from "./env.ts";
-import { allocatePort, explainBindTimeout, type PortAddress, removePorts } from "./nb_ports.ts";
-import { plugIntoBridge, unplugFromBridge, waitInstalled } from "./ovs_ports.ts";
+import { allocatePort, type PortAddress, removePorts } from "./nb_ports.ts";
+import { plugIntoBridge, unplugFromBridge } from "./ovs_ports.ts";
+import { waitInstalled } from "./readiness.ts";
 import {
   applyMappings,
   dropRecord,
@@ -121,11 +122,7 @@ async function attach(
       configureContainer(conf, netns, args.ifname, a, prefix)
     ),
     // Ready when ovn-controller has installed the port on this host.
-    Promise.all([addr, plugged, offload]).then(() => waitInstalled(ovs, conf, plan)).catch(
-      async (e) => {
-        throw await explainBindTimeout(nb, conf, plan, e);
-      },
-    ),
+    Promise.all([addr, plugged, offload]).then(() => waitInstalled({ nb, ovs }, conf, plan)),
     addr.then((a) => applyMappings(conf, plan, nb, a, made.mappings)),
   ]);
   // Every step settles before anything is rolled back.

@@ -133,31 +133,3 @@ export async function removeFromNb(nb: Database, lsps: string[], mapped: boolean
     mapped ? removeLoadBalancers(nb, lsps) : Promise.resolve(),
   ]);
 }
-
-/**
- * A bind timeout blamed on the right daemon: ovn-northd sets a port's `up`
- * (false, then true) once it has handled it; a port whose `up` is still unset
- * was never handled, so northd is not processing NB (code 11: try again once
- * it runs), not ovn-controller failing to bind it.
- */
-export async function explainBindTimeout(
-  nb: Database,
-  conf: NetConf,
-  plan: AttachmentPlan,
-  e: unknown,
-): Promise<unknown> {
-  if (
-    !(e instanceof CniError && e.code === CniCode.BindTimeout && /ovn-controller/.test(e.message))
-  ) {
-    return e;
-  }
-  const [[row]] = await nb.read([lsp.selectPort(plan.lsp, ["up"])]).catch(() => [[undefined]]);
-  if (row && atoms(row.up).length === 0) {
-    return new CniError(
-      CniCode.TryAgainLater,
-      `ovn-northd did not process port ${plan.lsp} within ${conf.bindTimeoutSeconds} s`,
-      "is ovn-northd running and connected to NB and SB?",
-    );
-  }
-  return e;
-}

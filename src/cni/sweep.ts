@@ -34,16 +34,27 @@ export async function sweepHost(conf: NetConf, dbs: Databases): Promise<SweepOut
   ];
   const mine = { [names.Ext.role]: "container-port", [names.Ext.host]: conf.hostId };
   const [inNb, inOvs] = await Promise.all([findPorts(dbs.nb, mine), findInterfaces(dbs.ovs, mine)]);
-  const attachments = new Map<string, { network: string; containerId: string; ifname: string }>();
-  for (const ids of [...inNb, ...inOvs]) {
-    const a = {
-      network: ids[names.Ext.network],
-      containerId: ids[names.Ext.containerId],
-      ifname: ids[names.Ext.ifname],
-    };
-    if (a.network && a.containerId && a.ifname) {
-      attachments.set(names.containerPort(a.network, a.containerId, a.ifname), a);
-    }
+  // Each attachment once, with where it was found.
+  const attachments = new Map<
+    string,
+    { network: string; containerId: string; ifname: string; inNb: boolean; inOvs: boolean }
+  >();
+  for (
+    const [found, ids] of [
+      ...inNb.map((i) => ["nb", i] as const),
+      ...inOvs.map((i) => ["ovs", i] as const),
+    ]
+  ) {
+    const network = ids[names.Ext.network];
+    const containerId = ids[names.Ext.containerId];
+    const ifname = ids[names.Ext.ifname];
+    if (!network || !containerId || !ifname) continue;
+    const lsp = names.containerPort(network, containerId, ifname);
+    const a = attachments.get(lsp) ??
+      { network, containerId, ifname, inNb: false, inOvs: false };
+    if (found === "nb") a.inNb = true;
+    else a.inOvs = true;
+    attachments.set(lsp, a);
   }
   const out: SweepOutcome = { deferred, ports: [], ovsPorts: [] };
   for (const [lsp, a] of attachments) {
@@ -57,18 +68,8 @@ export async function sweepHost(conf: NetConf, dbs: Databases): Promise<SweepOut
         unplugFromBridge(dbs.ovs, [veth]),
         removeLocalMappings(conf, plan),
       ]);
-      if (
-        inNb.some((i) =>
-          names.containerPort(
-            i[names.Ext.network],
-            i[names.Ext.containerId],
-            i[names.Ext.ifname],
-          ) === lsp
-        )
-      ) {
-        out.ports.push(lsp);
-      }
-      if (inOvs.some((i) => i["iface-id"] === lsp)) out.ovsPorts.push(veth);
+      if (a.inNb) out.ports.push(lsp);
+      if (a.inOvs) out.ovsPorts.push(veth);
     }, () => true);
   }
   return out;

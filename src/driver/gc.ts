@@ -7,7 +7,6 @@
 import type { Flags, FlagSpec } from "../args.ts";
 import { type NetConf, parseNetConf } from "../cni/config.ts";
 import { closeDatabases, openDatabases } from "../cni/databases.ts";
-import { listPending, type PendingRemoval } from "../cni/pending.ts";
 import { sweepHost, type SweepOutcome } from "../cni/sweep.ts";
 import { DriverError, UsageError } from "../errors.ts";
 import * as names from "../names.ts";
@@ -61,11 +60,6 @@ export async function sweepLocal(conf: NetConf): Promise<SweepOutcome> {
   } finally {
     closeDatabases(opening);
   }
-}
-
-/** This host's deferred removals (for status). */
-export function pendingOf(conf: NetConf): PendingRemoval[] {
-  return listPending(conf);
 }
 
 async function gc(ctx: Context, flags: Flags): Promise<Outcome> {

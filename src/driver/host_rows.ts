@@ -15,7 +15,6 @@ import type { NbPlan, Ref } from "../ovn/nb/plan.ts";
 import { type NbSnapshot, refs } from "../ovn/nb/snapshot.ts";
 import {
   byUuid,
-  type Condition,
   entries,
   map,
   mutate,
@@ -118,17 +117,11 @@ export function planGatewayRemoval(plan: NbPlan, host: string): string[] {
     const id = rowUuid(b);
     const mine = Object.keys(entries(b.vips)).filter((v) => v.startsWith(`${ext}:`));
     if (!ext || orphans.includes(id) || !mine.length) continue;
-    plan.ops.push(mutate("Load_Balancer", byUuid(id), [["vips", "delete", set(mine)]]));
+    plan.ops.push(mutate(lb.TABLE, byUuid(id), [["vips", "delete", set(mine)]]));
   }
   plan.ops.push(lr.deleteRouter(rowUuid(gr)));
   if (orphans.length) {
-    plan.ops.push(
-      ...orphans.map((id) => ({
-        op: "delete" as const,
-        table: "Load_Balancer",
-        where: [["_uuid", "==", ["uuid", id]] as Condition],
-      })),
-    );
+    plan.ops.push(...lb.deleteLoadBalancers(orphans));
     removed.push(`${orphans.length} port-mapping load balancer(s)`);
   }
   removed.push(`gateway router ${grName}`);
@@ -192,12 +185,6 @@ function planPolicyRemoval(plan: NbPlan, host: string): void {
   const ids = { [names.Ext.role]: "gateway-policy", [names.Ext.host]: host };
   const mine = plan.snap.withIds(plan.snap.policies, ids);
   if (mine.length) plan.detach(lr.TABLE, "policies", mine.map(rowUuid));
-}
-
-/** The router ports a router holds, as read. */
-export function portsOf(snap: NbSnapshot, router: Row): Row[] {
-  const held = new Set(refs(router.ports));
-  return snap.routerPorts.filter((p) => held.has(rowUuid(p)));
 }
 
 /**

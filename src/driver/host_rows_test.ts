@@ -15,7 +15,6 @@ import {
   planGatewayRemoval,
   planHostRemoval,
   planSwitchRemoval,
-  portsOf,
 } from "./host_rows.ts";
 
 const u = (id: string): UuidAtom => ["uuid", id];
@@ -320,15 +319,6 @@ Deno.test("hostExists() is true for a host of which only the gateway router is l
 
 Deno.test("hostPortNames() names the join switch's port facing the host's gateway router", () => {
   assert.deepEqual(hostPortNames("hv1"), ["jtor-GR_hv1"]);
-});
-
-Deno.test("portsOf() gives the router ports a router holds", () => {
-  const snap = cluster({ hv2Gateway: true });
-  assert.deepEqual(
-    portsOf(snap, snap.router("GR_hv1")!).map((p) => p.name),
-    ["rtoj-GR_hv1", "rtoe-GR_hv1"],
-  );
-  assert.deepEqual(portsOf(snap, { _uuid: u(id(98)), ports: s([]) }), []);
 });
 
 // ---------------------------------------------------------------- join numbering

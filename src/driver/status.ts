@@ -7,7 +7,8 @@ import { NbSnapshot } from "../ovn/nb/snapshot.ts";
 import { Database } from "../ovsdb/client.ts";
 import { byIds, entries, type Row, select } from "../ovsdb/ops.ts";
 import { usesSsl } from "../ovsdb/remote.ts";
-import { localPluginConfig, pendingOf } from "./gc.ts";
+import { listPending } from "../cni/pending.ts";
+import { localPluginConfig } from "./gc.ts";
 import type { Context, Outcome, Subcommand } from "./subcommand.ts";
 
 /** A logical port of a host: its own port or a container's. */
@@ -155,7 +156,7 @@ export async function clusterStatus(ctx: Context): Promise<ClusterStatus> {
     };
   }
   const problems: string[] = [];
-  const pending = (await localPluginConfig(ctx).then(pendingOf, () => [])).map((p) => ({
+  const pending = (await localPluginConfig(ctx).then((c) => listPending(c), () => [])).map((p) => ({
     db: p.db,
     name: p.name,
     since: p.since,

@@ -10,7 +10,7 @@
  * ```
  */
 import { OvsdbError, OvsdbUnreachable } from "./errors.ts";
-import { entries, type Op, type OpResult, type Row } from "./ops.ts";
+import type { Op, OpResult, Row } from "./ops.ts";
 import { formatRemote, parseRemotes, type Remote, type SslFiles } from "./remote.ts";
 import { openTransport, RequestTimeout, type Transport } from "./transport.ts";
 
@@ -321,9 +321,4 @@ async function probe(
     transport?.close();
     return { why: (e as Error).message };
   }
-}
-
-/** The external_ids of each row (a helper for callers that read by external_ids). */
-export function externalIdsOf(rows: Row[]): Record<string, string>[] {
-  return rows.map((r) => entries(r.external_ids));
 }

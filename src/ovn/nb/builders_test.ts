@@ -438,16 +438,7 @@ table("logical_router", [
       columns: routerColumns,
     }],
   },
-  {
-    desc: "selectRouters() reads routers whose external_ids include the ids",
-    ops: () => lr.selectRouters({ "ovn-mesos/role": "gateway-router" }),
-    want: [{
-      op: "select",
-      table: "Logical_Router",
-      where: [["external_ids", "includes", ["map", [["ovn-mesos/role", "gateway-router"]]]]],
-      columns: routerColumns,
-    }],
-  },
+
   {
     desc: "createRouter() inserts name, options and external_ids under the uuid-name",
     ops: () =>

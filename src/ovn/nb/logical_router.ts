@@ -28,11 +28,6 @@ export function selectRouter(name: string): Op {
   return select(TABLE, [eq("name", name)], COLUMNS);
 }
 
-/** Reads every router whose external_ids include `ids`. */
-export function selectRouters(ids: Record<string, string>): Op {
-  return select(TABLE, [["external_ids", "includes", map(ids)]], COLUMNS);
-}
-
 export function createRouter(r: RouterSpec, uuidName: string): Op {
   return insert(TABLE, {
     name: r.name,
