@@ -26,10 +26,11 @@ function floorNames(id: string) {
   return { lsp: `floor/${id}/eth0`, veth: `flr${id.replaceAll("-", "").slice(0, 12)}` };
 }
 
-export function floorAddArgv(c: Ctx, id: string, netns: string, r = remotes(c)): string[] {
+/** The arguments both floors' ADD scripts start with. */
+function floorArgv(c: Ctx, script: string, id: string, netns: string, r: Remotes): string[] {
   const { lsp, veth } = floorNames(id);
   return [
-    c.floorAdd,
+    script,
     r.nb,
     r.ovs,
     String(c.conf.logicalSwitch),
@@ -43,25 +44,18 @@ export function floorAddArgv(c: Ctx, id: string, netns: string, r = remotes(c)):
   ];
 }
 
+export function floorAddArgv(c: Ctx, id: string, netns: string, r = remotes(c)): string[] {
+  return floorArgv(c, c.floorAdd, id, netns, r);
+}
+
 /**
  * floor_add_static.sh's arguments, with the next address of its range (the caller chooses
  * the address, as the plugin does for itself).
  */
 export function floorAddStaticArgv(c: Ctx, id: string, netns: string, r = remotes(c)): string[] {
-  const { lsp, veth } = floorNames(id);
   const ip = ipAdd(STATIC_FLOOR_FIRST, c.staticFloorUsed++ % STATIC_FLOOR_COUNT);
   return [
-    c.floorAddStatic,
-    r.nb,
-    r.ovs,
-    String(c.conf.logicalSwitch),
-    String(HOST_PREFIX),
-    String(c.conf.gateway),
-    String(c.conf.mtu),
-    lsp,
-    veth,
-    netns,
-    "eth0",
+    ...floorArgv(c, c.floorAddStatic, id, netns, r),
     macFor(ip),
     ip,
     String(c.conf.hostId),
