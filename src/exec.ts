@@ -2,8 +2,10 @@
  * The one place that starts processes. Every call to `ovn-nbctl`, `ovs-vsctl`,
  * `ip` or anything else goes through {@link run}: an argument array (never a
  * shell string), a timeout, captured stdout/stderr, and errors that carry the
- * command line, its exit status and its stderr.
+ * command line, its exit status and its stderr. A process nobody waits for
+ * goes through {@link spawnDetached}.
  */
+import { spawnDetached as posixSpawnDetached } from "./net/libc.ts";
 
 /** Options for {@link run}. */
 export interface RunOptions {
@@ -115,6 +117,29 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<RunRes
     throw new ExecError(result);
   }
   return result;
+}
+
+/**
+ * Starts `argv[0]` (looked up on PATH) with the remaining arguments in a
+ * session of its own, stdin, stdout and stderr on /dev/null, and does not wait
+ * for it: it outlives the caller. Through posix_spawn(3) in-process (~1 ms);
+ * Deno.Command's first spawn in a process costs ~4 ms. Throws when it cannot
+ * be started.
+ */
+export function spawnDetached(argv: string[]): void {
+  const path = onPath(argv[0]);
+  if (!path) throw new Error(`${argv[0]}: not found on PATH`);
+  posixSpawnDetached(path, argv);
+}
+
+/** The first executable file named `name` in PATH's directories. */
+function onPath(name: string): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":").filter(Boolean)) {
+    try {
+      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
+    } catch { /* not there */ }
+  }
+  return undefined;
 }
 
 /** True when the error is a child that ran out of time (ours, or the tool's own `--timeout`). */

@@ -134,6 +134,26 @@ export function hostVethName(network: string, containerId: string, ifname: strin
   return `ovm${fnv1a64(containerPort(network, containerId, ifname)).slice(0, 12)}`;
 }
 
+/**
+ * What a host veth is renamed to when DEL retires it (down, out of OVS, its
+ * deletion under way in the background): the same hash, another prefix, so an
+ * ADD of the same attachment meanwhile neither collides with it nor mistakes it
+ * for a live one, and a sweep finds the ones whose deletion never finished.
+ *
+ * @example
+ * ```ts
+ * import { retiredVethName, RETIRED_VETH } from "./names.ts";
+ * if (retiredVethName("ovm0123456789ab") !== "ovx0123456789ab") throw new Error();
+ * if (!RETIRED_VETH.test("ovx0123456789ab")) throw new Error();
+ * ```
+ */
+export function retiredVethName(hostVeth: string): string {
+  return `ovx${hostVeth.slice(3)}`;
+}
+
+/** The names {@link retiredVethName} gives. */
+export const RETIRED_VETH = /^ovx[0-9a-f]{12}$/;
+
 /** FNV-1a, 64 bits, as hex: a stable, dependency-free hash for names. */
 function fnv1a64(text: string): string {
   let h = 0xcbf29ce484222325n;

@@ -157,12 +157,19 @@ export async function pluginPorts(sb: Sandbox): Promise<string[]> {
   return out.split("\n").filter(Boolean).sort();
 }
 
-/** The plugin's OVS ports and veths (names start with "ovm") on a host. */
+/** The plugin's OVS ports and veths (names start with "ovm", or "ovx" once retired) on a host. */
 export async function pluginLinks(sb: Sandbox, host: SandboxHost): Promise<string[]> {
   const ports = (await sb.vsctl(host, "list-ports", "br-int")).split("\n");
-  const links = await runOk(["ip", "-n", host.netns, "-o", "link", "show"]);
-  const veths = links.split("\n").map((l) => l.split(":")[1]?.trim().split("@")[0] ?? "");
-  return [...ports, ...veths].filter((n) => n.startsWith("ovm")).sort();
+  // A veth DEL retired (ovx…) is deleted by a process DEL does not wait for:
+  // given 2 s to go before it counts as left.
+  let veths: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    const links = await runOk(["ip", "-n", host.netns, "-o", "link", "show"]);
+    veths = links.split("\n").map((l) => l.split(":")[1]?.trim().split("@")[0] ?? "");
+    if (!veths.some((n) => n.startsWith("ovx"))) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return [...ports, ...veths].filter((n) => n.startsWith("ovm") || n.startsWith("ovx")).sort();
 }
 
 /** Pings from a namespace path; true when every reply came back. */

@@ -9,6 +9,7 @@ import {
   callPlugin,
   type ClusterHost,
   DIST,
+  driverOk,
   initCluster,
   mesosCni,
   mesosIp,
@@ -342,6 +343,49 @@ Deno.test(
     );
     assert.equal(status.json?.code, 50, status.stdout);
     assert.match(String(status.json?.details), /ovn-controller/);
+  }),
+);
+
+Deno.test(
+  "DEL retires the veth at once and its deletion finishes without it; an ADD right after works; gc deletes a retired veth left over",
+  opts,
+  onCluster(async (sb, [h1]) => {
+    const ns = await sb.addContainerNetns("again");
+    const first = mesosIp(await mesosCni(h1, "ADD", "again", ns));
+    const veth = hostVethName(String(h1.config.name), "again", "eth0");
+    const retired = `ovx${veth.slice(3)}`;
+    const del = await mesosCni(h1, "DEL", "again", ns);
+    assert.equal(del.code, 0, del.stdout);
+    // DEL is back: the host end no longer has its name (it is down and retired, or gone).
+    const link = await sb.run(h1.host, ["ip", "-o", "link", "show", "dev", veth]);
+    assert.notEqual(link.code, 0, `${veth} still there after DEL`);
+    // The same attachment again at once, while the retired pair may still be being deleted.
+    const again = mesosIp(await mesosCni(h1, "ADD", "again", ns));
+    assert.match(again, /^172\.16\.1\./, `re-ADD after ${first}`);
+    assert.ok(await pings(sb, ns, h1.init.address), "the re-added container reaches its host");
+    assert.equal((await mesosCni(h1, "DEL", "again", ns)).code, 0);
+    await assertNothingLeft(sb);
+
+    // Forced: the retired pair (its eth0 still in the container) is there when ADD comes;
+    // ADD waits for it to go, then attaches.
+    const pair = ["ip", "link", "add", retired, "type", "veth", "peer", "name", "eth0"];
+    assert.equal((await sb.run(h1.host, [...pair, "netns", `../../../..${ns}`])).code, 0);
+    let answered = false;
+    const waiting = mesosCni(h1, "ADD", "again", ns).finally(() => answered = true);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(!answered, "ADD answered while the retired pair was still there");
+    assert.equal((await sb.run(h1.host, ["ip", "link", "del", retired])).code, 0);
+    mesosIp(await waiting);
+    assert.equal((await mesosCni(h1, "DEL", "again", ns)).code, 0);
+    await assertNothingLeft(sb);
+
+    // A retired veth whose deleting process never ran (killed): gc deletes it, and says so.
+    const add = ["ip", "link", "add", retired, "type", "veth", "peer", "name", "leftover"];
+    assert.equal((await sb.run(h1.host, add)).code, 0);
+    const gc = await driverOk(sb, h1.host, ["gc"]) as unknown as { retired: string[] };
+    assert.deepEqual(gc.retired, [retired]);
+    const gone = await sb.run(h1.host, ["ip", "-o", "link", "show", "dev", retired]);
+    assert.notEqual(gone.code, 0, `${retired} left after gc`);
   }),
 );
 

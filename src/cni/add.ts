@@ -52,8 +52,7 @@ function unsure<T>(p: Promise<T>, made: Made, key: "port" | "plugged"): Promise<
 /** Attaches the container; on any failure undoes what it made and rethrows. */
 export async function cmdAdd(conf: NetConf, args: CmdArgs): Promise<Attachment> {
   const plan = planAttachment(conf, args.containerId, args.ifname);
-  ensureNetnsDir();
-  // The databases open while the lock is taken.
+  // The databases open while the lock is taken and the veth is asked for.
   const opening = openDatabases(conf);
   try {
     const att = await withAttachmentLock(conf, plan, async () => {
@@ -64,11 +63,21 @@ export async function cmdAdd(conf: NetConf, args: CmdArgs): Promise<Attachment> 
         plugged: false,
         mappings: { record: false, nft: false, lbs: false },
       };
-      const dbs = await opening;
+      // The kernel's part first (off the event loop): the port is ready only
+      // once ovs-vswitchd has the veth, so it is the longest way to readiness.
+      const veth = createVeth(conf, plan, args.netns!, args.ifname).then(() => {
+        made.veth = true;
+      });
+      let vethFailed = false;
+      veth.catch(() => vethFailed = true); // awaited by attach, or below
+      let dbs: Databases | undefined;
       try {
-        return await attach(conf, args, plan, dbs, made);
+        dbs = await opening;
+        if (vethFailed) await veth; // its error, with nothing asked of the databases
+        return await attach(conf, args, plan, dbs, made, veth);
       } catch (e) {
-        if (!made.veth && hostLinkExists(plan.veth)) {
+        await veth.catch(() => {});
+        if (dbs && !made.veth && hostLinkExists(plan.veth)) {
           // The host end is there already: this attachment exists (a repeated ADD).
           return await answerAgain(conf, args, plan, dbs, e);
         }
@@ -92,18 +101,14 @@ async function attach(
   plan: AttachmentPlan,
   { nb, ovs }: Databases,
   made: Made,
+  veth: Promise<void>,
 ): Promise<Attachment> {
   const netns = args.netns!;
   const prefix = parseCidr(conf.subnet)!.prefix;
-  // The NB insert, the veth (the kernel's work off the event loop) and the OVS
-  // port all start at once; each later step starts as soon as what it needs is
-  // there, and the wait for the binding only once everything it depends on
-  // worked. A port of the same name (NB or OVS) is replaced only when the veth
-  // was new (a stale port of a container that is gone), never under a live one.
-  const veth = createVeth(conf, plan, netns, args.ifname).then(() => {
-    made.veth = true;
-  });
-  veth.catch(() => {}); // awaited below (allDone); never an unhandled rejection meanwhile
+  // The NB insert and the OVS port go out at once, while the kernel makes the
+  // veth; each later step starts as soon as what it needs is there. A port of
+  // the same name (NB or OVS) is replaced only when the veth was new (a stale
+  // port of a container that is gone), never under a live one.
   const vethIsNew = () => veth.then(() => true, () => false);
   const addr = unsure(
     allocatePort(nb, conf, plan, { mayReplace: vethIsNew, onInserted: () => made.port = true }),
@@ -114,15 +119,18 @@ async function attach(
   const plugged = unsure(plugIntoBridge(ovs, plan, vethIsNew), made, "plugged").then(() => {
     made.plugged = true;
   });
-  const offload = veth.then(() => setTxChecksumming(conf, netns, args.ifname));
+  // Ready when ovn-controller has installed the port on this host: asked first
+  // (the container's own set-up below runs synchronously), once the three exist.
+  const installed = Promise.all([addr, plugged, veth]).then(() =>
+    waitInstalled({ nb, ovs }, conf, plan)
+  );
   const done = allDone([
     plugged,
-    offload,
+    installed,
     Promise.all([addr, veth]).then(([a]) =>
       configureContainer(conf, netns, args.ifname, a, prefix)
     ),
-    // Ready when ovn-controller has installed the port on this host.
-    Promise.all([addr, plugged, offload]).then(() => waitInstalled({ nb, ovs }, conf, plan)),
+    veth.then(() => setTxChecksumming(conf, netns, args.ifname)),
     addr.then((a) => applyMappings(conf, plan, nb, a, made.mappings)),
   ]);
   // Every step settles before anything is rolled back.
@@ -147,10 +155,12 @@ function result(conf: NetConf, args: CmdArgs, a: PortAddress, prefix: number): A
 async function undo(
   conf: NetConf,
   plan: AttachmentPlan,
-  { nb, ovs }: Databases,
+  dbs: Databases | undefined,
   made: Made,
 ): Promise<void> {
   const m = made.mappings;
+  // Without the databases, nothing but the veth can have been made.
+  const { nb, ovs } = dbs ?? {} as Partial<Databases>;
   // What a database may still hold (a request it never answered, or a removal
   // it does not answer now) is recorded, as DEL does, and removed once it answers.
   // A database that has just failed us is not asked again (that would be another timeout).
@@ -165,12 +175,12 @@ async function undo(
     );
   await allDone([
     made.veth ? deleteVeths([plan.veth]) : Promise.resolve(),
-    made.port ? removeOr("nb", plan.lsp, () => removePorts(nb, [plan.lsp])) : Promise.resolve(),
+    made.port ? removeOr("nb", plan.lsp, () => removePorts(nb!, [plan.lsp])) : Promise.resolve(),
     made.plugged
-      ? removeOr("ovs", plan.veth, () => unplugFromBridge(ovs, [plan.veth]))
+      ? removeOr("ovs", plan.veth, () => unplugFromBridge(ovs!, [plan.veth]))
       : Promise.resolve(),
     m.nft ? removeLocalMappings(conf, plan) : Promise.resolve(m.record && dropRecord(conf, plan)),
-    m.lbs ? removeLoadBalancers(nb, [plan.lsp]) : Promise.resolve(),
+    m.lbs ? removeLoadBalancers(nb!, [plan.lsp]) : Promise.resolve(),
   ]).catch(() => {});
 }
 
@@ -189,6 +199,7 @@ async function answerAgain(
   const prefix = parseCidr(conf.subnet)!.prefix;
   const [[row]] = await nb.read([lsp.selectPort(plan.lsp)]);
   const addr = lsp.portAddress(row);
+  ensureNetnsDir();
   const links = await ipJson<{ ifname: string; address: string; addr_info: { local: string }[] }[]>(
     ["addr", "show"],
     { netns: args.netns! },

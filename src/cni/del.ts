@@ -15,7 +15,7 @@ import { removeFromNb } from "./nb_ports.ts";
 import { unplugFromBridge } from "./ovs_ports.ts";
 import { hasMappings, removeLocalMappings } from "./mappings.ts";
 import { completePending, recordPending } from "./pending.ts";
-import { deleteVeths } from "./port.ts";
+import { deleteVeths, retireVeth } from "./port.ts";
 
 /** Detaches the container's interface. Needs no namespace: the veth goes by its host end. */
 export async function cmdDel(conf: NetConf, args: CmdArgs): Promise<void> {
@@ -27,19 +27,23 @@ export async function cmdDel(conf: NetConf, args: CmdArgs): Promise<void> {
   ovs.catch(() => {});
   try {
     await withAttachmentLock(conf, plan, async () => {
-      // The veth first: the kernel deletes it (~20 ms) while the databases are opened and changed.
+      // The databases' requests first (each as soon as it is connected: at once
+      // for a local socket), then the veth, down and retired (the kernel's ~20 ms
+      // of deleting it go on without us), while they travel.
       const mapped = hasMappings(conf, plan);
-      const kernel = allDone([
-        deleteVeths([plan.veth]),
-        mapped ? removeLocalMappings(conf, plan) : Promise.resolve(),
-      ]);
-      const [nbDone, ovsDone] = await Promise.all([
+      const removed = Promise.all([
         nb.then((db) => removeFromNb(db, [plan.lsp], mapped)).then(
           () => undefined,
           (e: Error) => e,
         ),
         ovs.then((db) => unplugFromBridge(db, [plan.veth])).then(() => undefined, (e: Error) => e),
       ]);
+      await settledOrAfter(Promise.all([nb, ovs]), CONNECT_WAIT_MS);
+      const kernel = allDone([
+        retireVeth(plan.veth),
+        mapped ? removeLocalMappings(conf, plan) : Promise.resolve(),
+      ]);
+      const [nbDone, ovsDone] = await removed;
       await kernel.catch(() => {});
       const defer = (db: "nb" | "ovs", name: string, why: Error) => {
         recordPending(conf, { db, containerId: args.containerId, ifname: args.ifname, name });
@@ -58,6 +62,19 @@ export async function cmdDel(conf: NetConf, args: CmdArgs): Promise<void> {
   } finally {
     for (const db of [nb, ovs]) db.then((d: Database) => d.close(), () => {});
   }
+}
+
+/** How long DEL lets the databases connect before the veth's part, which holds the event loop. */
+const CONNECT_WAIT_MS = 2;
+
+/** Resolves once `p` has settled or `ms` have passed, whichever is first. */
+function settledOrAfter(p: Promise<unknown>, ms: number): Promise<void> {
+  // AbortSignal.timeout, not setTimeout: Deno's first setTimeout costs ~10 ms.
+  const signal = AbortSignal.timeout(ms);
+  return new Promise((resolve) => {
+    p.then(() => resolve(), () => resolve());
+    signal.addEventListener("abort", () => resolve(), { once: true });
+  });
 }
 
 /** Removes the logical ports, the OVS ports and the veth pairs of attachments, all at once. */

@@ -10,7 +10,10 @@ import {
   deleteLink,
   Errno,
   NetlinkError,
+  setDownAndRename,
 } from "../net/netlink.ts";
+import { deleteLinkDetached } from "../net/ip.ts";
+import { retiredVethName } from "../names.ts";
 import type { AttachmentPlan } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
 import type { PortAddress } from "./nb_ports.ts";
@@ -22,16 +25,31 @@ export async function createVeth(
   netns: string,
   ifname: string,
 ): Promise<void> {
+  const pair = { hostName: plan.veth, peerName: ifname, mtu: conf.mtu, peerNetnsPath: netns };
   try {
-    await createVethPairAsync({
-      hostName: plan.veth,
-      peerName: ifname,
-      mtu: conf.mtu,
-      peerNetnsPath: netns,
-    });
+    try {
+      await createVethPairAsync(pair);
+    } catch (e) {
+      // A DEL of this attachment a moment ago retired its veth, whose deletion
+      // is still under way: once that is done, the names are free again.
+      const exists = e instanceof NetlinkError && e.errno === Errno.EEXIST;
+      if (!exists || !await vanished(retiredVethName(plan.veth))) throw e;
+      await createVethPairAsync(pair);
+    }
   } catch (e) {
     throw explainVethFailure(e, plan, netns, ifname);
   }
+}
+
+/** When link `name` exists, waits (at most `ms`) until it is gone: true once it went. */
+async function vanished(name: string, ms = 2000): Promise<boolean> {
+  if (!hostLinkExists(name)) return false;
+  const until = Date.now() + ms;
+  while (hostLinkExists(name)) {
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return true;
 }
 
 /**
@@ -116,6 +134,26 @@ export function hostLinkExists(name: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * DEL's end of a veth pair: down at once, renamed as retired, and deleted by a
+ * process of its own that DEL does not wait for (the kernel takes ~20 ms). If
+ * it cannot be retired so (a retired link of that name is still being deleted,
+ * or `ip` cannot be started), it is deleted here, and waited for.
+ */
+export async function retireVeth(veth: string): Promise<void> {
+  const retired = retiredVethName(veth);
+  try {
+    if (!setDownAndRename(veth, retired)) return; // gone already
+  } catch {
+    return deleteVeths([veth]);
+  }
+  try {
+    deleteLinkDetached(retired);
+  } catch {
+    await deleteVeths([retired]);
   }
 }
 

@@ -14,7 +14,7 @@ import { removeLocalMappings } from "./mappings.ts";
 import { findPorts, removeFromNb } from "./nb_ports.ts";
 import { findInterfaces, unplugFromBridge } from "./ovs_ports.ts";
 import { completePending } from "./pending.ts";
-import { hostLinkExists } from "./port.ts";
+import { deleteVeths, hostLinkExists } from "./port.ts";
 
 /** What a sweep removed. */
 export interface SweepOutcome {
@@ -24,10 +24,18 @@ export interface SweepOutcome {
   ports: string[];
   /** OVS ports of attachments whose veth is gone. */
   ovsPorts: string[];
+  /** Veths a DEL retired whose deletion never finished (see {@link retireVeth}). */
+  retired: string[];
 }
 
-/** Completes deferred removals, then removes this host's attachments whose veth is gone. */
+/**
+ * Completes deferred removals, deletes retired veths still there, then removes
+ * this host's attachments whose veth is gone.
+ */
 export async function sweepHost(conf: NetConf, dbs: Databases): Promise<SweepOutcome> {
+  const retired = [...Deno.readDirSync("/sys/class/net")].map((e) => e.name)
+    .filter((n) => names.RETIRED_VETH.test(n));
+  await deleteVeths(retired);
   const deferred = [
     ...await completePending(conf, "nb", dbs.nb),
     ...await completePending(conf, "ovs", dbs.ovs),
@@ -56,7 +64,7 @@ export async function sweepHost(conf: NetConf, dbs: Databases): Promise<SweepOut
     else a.inOvs = true;
     attachments.set(lsp, a);
   }
-  const out: SweepOutcome = { deferred, ports: [], ovsPorts: [] };
+  const out: SweepOutcome = { deferred, ports: [], ovsPorts: [], retired };
   for (const [lsp, a] of attachments) {
     const veth = names.hostVethName(a.network, a.containerId, a.ifname);
     if (hostLinkExists(veth)) continue;

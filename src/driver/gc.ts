@@ -68,7 +68,7 @@ async function gc(ctx: Context, flags: Flags): Promise<Outcome> {
   }
   const conf = await localPluginConfig(ctx, flags);
   const out = await sweepLocal(conf);
-  const all = [...out.deferred, ...out.ports, ...out.ovsPorts];
+  const all = [...out.deferred, ...out.ports, ...out.ovsPorts, ...out.retired];
   return {
     text: all.length
       ? [
@@ -79,6 +79,7 @@ async function gc(ctx: Context, flags: Flags): Promise<Outcome> {
         ...(out.ovsPorts.length
           ? [`removed OVS ports of gone containers: ${out.ovsPorts.join(", ")}`]
           : []),
+        ...(out.retired.length ? [`deleted veths left by DELs: ${out.retired.join(", ")}`] : []),
       ].join("\n")
       : "nothing to collect",
     json: { host: conf.hostId, ...out },

@@ -314,7 +314,7 @@ export async function nodeInit(ctx: Context, flags: Flags): Promise<Outcome> {
     // The recovery step at boot: ports of containers that are gone from this host.
     const swept = await sweepLocal(parseNetConf(JSON.stringify(config), true, ctx.env));
     const outcome = report(input, host, applied.port, addr, mtu, configFile, plugin?.link);
-    const recovered = [...swept.deferred, ...swept.ports, ...swept.ovsPorts];
+    const recovered = [...swept.deferred, ...swept.ports, ...swept.ovsPorts, ...swept.retired];
     if (recovered.length) {
       outcome.text += `\nrecovered: removed ${recovered.join(", ")}`;
       outcome.json.recovered = swept;

@@ -9,7 +9,7 @@
  * whose offloaded checksums it cannot complete.
  */
 
-import { errnoText, libc, socketIn } from "./libc.ts";
+import { errnoText, libc, ptr, socketIn } from "./libc.ts";
 
 const AF_INET = 2;
 const SOCK_DGRAM = 2;
@@ -30,7 +30,7 @@ export function disableTxChecksum(nsPath: string, ifname: string): void {
     ifreq.set(new TextEncoder().encode(ifname));
     const data = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(value)));
     new DataView(ifreq.buffer).setBigUint64(16, data, true);
-    if (libc().ioctl(sock, BigInt(SIOCETHTOOL), ifreq) !== 0) {
+    if (libc().ioctl(sock, BigInt(SIOCETHTOOL), ptr(ifreq)) !== 0) {
       throw new Error(`ethtool request on ${ifname} in ${nsPath} failed`);
     }
   } finally {

@@ -1,5 +1,5 @@
 /** Network interfaces, addresses and routes, through iproute2's `ip`. */
-import { run } from "../exec.ts";
+import { run, spawnDetached } from "../exec.ts";
 
 /**
  * The `ip -n` argument for a network namespace given as a path (Mesos and
@@ -53,4 +53,13 @@ export async function ipTry(args: string[], opts: { netns?: string } = {}): Prom
   if (opts.netns) argv.push("-n", netnsArg(opts.netns));
   const r = await run([...argv, ...args], { allowFailure: true, timeoutMs: 10_000 });
   return r.code === 0;
+}
+
+/**
+ * Deletes a link in this namespace by a process of its own that is not waited
+ * for: the kernel takes ~20 ms over a veth (RCU grace periods), and nobody
+ * needs to wait for that once the link is down and named as retired.
+ */
+export function deleteLinkDetached(name: string): void {
+  spawnDetached(["ip", "link", "delete", "dev", name]);
 }

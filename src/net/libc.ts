@@ -7,22 +7,22 @@
 import { FatalError } from "../errors.ts";
 
 const SYMBOLS = {
-  open: { parameters: ["buffer", "i32"], result: "i32" },
+  open: { parameters: ["pointer", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   setns: { parameters: ["i32", "i32"], result: "i32" },
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
-  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
-  ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
+  bind: { parameters: ["i32", "pointer", "u32"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "pointer", "u32"], result: "i32" },
+  send: { parameters: ["i32", "pointer", "usize", "i32"], result: "isize" },
+  recv: { parameters: ["i32", "pointer", "usize", "i32"], result: "isize" },
+  ioctl: { parameters: ["i32", "u64", "pointer"], result: "i32" },
   /**
    * send(2) on one of Deno's blocking threads: the kernel carries a request out
    * inside send(), and a link deletion takes it ~20 ms (RCU grace periods).
    */
   sendOffThread: {
     name: "send",
-    parameters: ["i32", "buffer", "usize", "i32"],
+    parameters: ["i32", "pointer", "usize", "i32"],
     result: "isize",
     nonblocking: true,
   },
@@ -31,6 +31,15 @@ const SYMBOLS = {
 } as const;
 
 let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+
+/**
+ * A buffer as a pointer argument (Deno binds pointer parameters ~3 times
+ * faster than buffer ones). The caller keeps `buf` referenced until the call
+ * that uses the pointer has returned.
+ */
+export function ptr(buf: Uint8Array): Deno.PointerValue {
+  return Deno.UnsafePointer.of(buf as Uint8Array<ArrayBuffer>);
+}
 
 /** The symbols, loading libc at the first call. */
 export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
@@ -55,7 +64,8 @@ const encoder = new TextEncoder();
 
 /** open(2) of a namespace file: the fd, or minus errno. */
 export function openNamespace(path: string): number {
-  const fd = libc().open(encoder.encode(`${path}\0`), O_RDONLY_CLOEXEC);
+  const file = encoder.encode(`${path}\0`);
+  const fd = libc().open(ptr(file), O_RDONLY_CLOEXEC);
   return fd < 0 ? -lastErrno() : fd;
 }
 
@@ -94,4 +104,78 @@ export function socketIn(
     if (there >= 0) c.close(there);
     c.close(home);
   }
+}
+
+/**
+ * posix_spawn(3) of the program at `path` in a session of its own, with
+ * stdin, stdout and stderr on /dev/null and only PATH in its environment; not
+ * waited for. Throws when it cannot be started.
+ */
+export function spawnDetached(path: string, argv: string[]): void {
+  const { symbols: c } = spawnLib ??= Deno.dlopen("libc.so.6", SPAWN_SYMBOLS);
+  // Every buffer stays referenced here until the calls are done.
+  const actions = new Uint8Array(256); // posix_spawn_file_actions_t is 80 bytes on glibc
+  const attr = new Uint8Array(512); // posix_spawnattr_t is 336
+  const devNull = cString("/dev/null");
+  const file = cString(path);
+  const args = argv.map(cString);
+  const env = [cString(`PATH=${Deno.env.get("PATH") ?? ""}`)];
+  const [argvArray, envArray] = [pointers(args), pointers(env)];
+  const pid = new Uint8Array(4);
+  const check = (what: string, err: number) => {
+    if (err !== 0) throw new Error(`${what} for ${path}: ${errnoText(err)}`);
+  };
+  check("posix_spawn_file_actions_init", c.posix_spawn_file_actions_init(ptr(actions)));
+  check("posix_spawnattr_init", c.posix_spawnattr_init(ptr(attr)));
+  try {
+    for (const [fd, mode] of [[0, O_RDONLY], [1, O_WRONLY], [2, O_WRONLY]]) {
+      const added = c.posix_spawn_file_actions_addopen(ptr(actions), fd, ptr(devNull), mode, 0);
+      check("posix_spawn_file_actions_addopen", added);
+    }
+    check("posix_spawnattr_setflags", c.posix_spawnattr_setflags(ptr(attr), POSIX_SPAWN_SETSID));
+    const spawned = c.posix_spawn(
+      ptr(pid),
+      ptr(file),
+      ptr(actions),
+      ptr(attr),
+      ptr(argvArray),
+      ptr(envArray),
+    );
+    check("posix_spawn", spawned);
+  } finally {
+    c.posix_spawn_file_actions_destroy(ptr(actions));
+    c.posix_spawnattr_destroy(ptr(attr));
+  }
+}
+
+const O_RDONLY = 0;
+const O_WRONLY = 1;
+const POSIX_SPAWN_SETSID = 0x80;
+/** Opened apart from {@link SYMBOLS}: only DEL spawns, and ADD need not bind these. */
+const SPAWN_SYMBOLS = {
+  posix_spawn: {
+    parameters: ["pointer", "pointer", "pointer", "pointer", "pointer", "pointer"],
+    result: "i32",
+  },
+  posix_spawn_file_actions_init: { parameters: ["pointer"], result: "i32" },
+  posix_spawn_file_actions_addopen: {
+    parameters: ["pointer", "i32", "pointer", "i32", "u32"],
+    result: "i32",
+  },
+  posix_spawn_file_actions_destroy: { parameters: ["pointer"], result: "i32" },
+  posix_spawnattr_init: { parameters: ["pointer"], result: "i32" },
+  posix_spawnattr_setflags: { parameters: ["pointer", "i16"], result: "i32" },
+  posix_spawnattr_destroy: { parameters: ["pointer"], result: "i32" },
+} as const;
+let spawnLib: Deno.DynamicLibrary<typeof SPAWN_SYMBOLS> | undefined;
+
+function cString(s: string): Uint8Array {
+  return encoder.encode(`${s}\0`);
+}
+
+/** A NULL-terminated array of pointers to `strings` (which must outlive its use). */
+function pointers(strings: Uint8Array[]): Uint8Array {
+  const a = new BigUint64Array(strings.length + 1);
+  strings.forEach((s, i) => a[i] = BigInt(Deno.UnsafePointer.value(ptr(s))));
+  return new Uint8Array(a.buffer);
 }

@@ -19,7 +19,7 @@
  */
 
 import { parseCidr, parseIpv4 } from "./cidr.ts";
-import { errnoText, lastErrno, libc as c, openNamespace, socketIn } from "./libc.ts";
+import { errnoText, lastErrno, libc as c, openNamespace, ptr, socketIn } from "./libc.ts";
 
 // ---- Constants (linux/netlink.h, linux/rtnetlink.h, linux/if_link.h, linux/veth.h) ----
 
@@ -319,20 +319,30 @@ export function linkGetRequest(seq: number, name: string): Uint8Array {
 
 /**
  * RTM_NEWLINK changing an existing link, by index or else by name: its MAC
- * (`ip link set dev X address M`) and/or up (`ip link set dev X up`). The
- * kernel sets the address before it changes the flags.
+ * (`ip link set dev X address M`), up or down (`ip link set dev X up|down`),
+ * and, by index, its name (`ip link set dev X name Y`). The kernel sets the
+ * address and the name before it changes the flags (so a rename needs the
+ * link down already).
  */
 export function linkSetRequest(
   seq: number,
-  s: { index?: number; name?: string; mac?: string; up?: boolean },
+  s: { index?: number; name?: string; mac?: string; up?: boolean; rename?: string },
 ): Uint8Array {
   const parts = [
-    ifinfomsg({ index: s.index ?? 0, flags: s.up ? IFF_UP : 0, change: s.up ? IFF_UP : 0 }),
+    ifinfomsg({
+      index: s.index ?? 0,
+      flags: s.up ? IFF_UP : 0,
+      change: s.up === undefined ? 0 : IFF_UP,
+    }),
   ];
   if (!s.index) {
     if (s.name === undefined) throw new Error("linkSetRequest needs an index or a name");
+    if (s.rename !== undefined) throw new Error("linkSetRequest renames by index only");
     checkIfname(s.name);
     parts.push(rtattrString(IFLA_IFNAME, s.name));
+  } else if (s.rename !== undefined) {
+    checkIfname(s.rename);
+    parts.push(rtattrString(IFLA_IFNAME, s.rename));
   }
   if (s.mac !== undefined) parts.push(rtattr(IFLA_ADDRESS, parseMac(s.mac)));
   return nlmsg(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq, parts);
@@ -491,7 +501,7 @@ export class Rtnl {
     const fd = routeSocket(netnsPath);
     try {
       const opt = (level: number, name: number, value: Uint8Array, what: string) => {
-        if (c().setsockopt(fd, level, name, value, value.length) !== 0) {
+        if (c().setsockopt(fd, level, name, ptr(value), value.length) !== 0) {
           throw new NetlinkError(`set ${what} on a netlink socket`, lastErrno());
         }
       };
@@ -504,7 +514,7 @@ export class Rtnl {
       opt(SOL_SOCKET, SO_RCVTIMEO, new Uint8Array(tv.buffer), "SO_RCVTIMEO");
       const addr = new Uint8Array(12); // sockaddr_nl: family, pad, pid 0 (kernel picks), groups 0
       new DataView(addr.buffer).setUint16(0, AF_NETLINK, HOST_LE);
-      if (c().bind(fd, addr, addr.length) !== 0) {
+      if (c().bind(fd, ptr(addr), addr.length) !== 0) {
         throw new NetlinkError("bind a netlink socket", lastErrno());
       }
     } catch (e) {
@@ -528,7 +538,7 @@ export class Rtnl {
   request(op: string, build: (seq: number) => Uint8Array): NlMsg[] {
     const seq = this.#next(op);
     const msg = build(seq);
-    const sent = Number(c().send(this.#fd, msg, BigInt(msg.length), 0));
+    const sent = Number(c().send(this.#fd, ptr(msg), BigInt(msg.length), 0));
     if (sent !== msg.length) throw new NetlinkError(op, sent < 0 ? lastErrno() : Errno.EMSGSIZE);
     return this.#answers(op, seq);
   }
@@ -545,7 +555,7 @@ export class Rtnl {
     this.#busy = true;
     let sent: number;
     try {
-      sent = Number(await c().sendOffThread(this.#fd, msg, BigInt(msg.length), 0));
+      sent = Number(await c().sendOffThread(this.#fd, ptr(msg), BigInt(msg.length), 0));
     } finally {
       this.#busy = false;
     }
@@ -564,7 +574,7 @@ export class Rtnl {
   #answers(op: string, seq: number): NlMsg[] {
     const answers: NlMsg[] = [];
     for (;;) {
-      const n = Number(c().recv(this.#fd, this.#buf, BigInt(this.#buf.length), MSG_TRUNC));
+      const n = Number(c().recv(this.#fd, ptr(this.#buf), BigInt(this.#buf.length), MSG_TRUNC));
       if (n < 0) {
         const errno = lastErrno();
         if (errno === Errno.EINTR) continue;
@@ -636,6 +646,29 @@ export class Rtnl {
       if (e instanceof NetlinkError && e.errno === Errno.ENODEV) return false;
       throw e;
     }
+  }
+
+  /**
+   * Takes link `name` down and renames it `to` (a link must be down to be
+   * renamed): true, or false when no link has that name (ENODEV).
+   */
+  setDownAndRename(name: string, to: string): boolean {
+    let index: number;
+    try {
+      index = this.linkIndex(name);
+    } catch (e) {
+      if (e instanceof NetlinkError && e.errno === Errno.ENODEV) return false;
+      throw e;
+    }
+    this.request(
+      `set ${name} down${this.#where}`,
+      (seq) => linkSetRequest(seq, { index, up: false }),
+    );
+    this.request(
+      `rename ${name} to ${to}${this.#where}`,
+      (seq) => linkSetRequest(seq, { index, rename: to }),
+    );
+    return true;
   }
 
   /** See {@link configureInNamespace}; on this socket's namespace. */
@@ -724,6 +757,11 @@ export async function deleteLink(name: string, netnsPath?: string): Promise<bool
   } finally {
     r.close();
   }
+}
+
+/** See {@link Rtnl.setDownAndRename}; in this process' namespace. */
+export function setDownAndRename(name: string, to: string): boolean {
+  return withRtnl(undefined, (r) => r.setDownAndRename(name, to));
 }
 
 /** The index of interface `name` here or in `netnsPath`; ENODEV when there is none. */

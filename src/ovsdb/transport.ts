@@ -51,6 +51,8 @@ export class SocketTransport implements Transport {
   #pending = new Map<number, Pending>();
   #closed: Error | undefined;
   #writing: Promise<void> = Promise.resolve();
+  /** Messages being written or waiting to be. */
+  #writes = 0;
   #encoder = new TextEncoder();
 
   private constructor(conn: Deno.Conn, readonly remote: string) {
@@ -91,14 +93,22 @@ export class SocketTransport implements Transport {
     } catch { /* already closed */ }
   }
 
-  /** Writes one message whole; messages never interleave, however many are sent at once. */
+  /**
+   * Writes one message whole; messages never interleave, however many are sent
+   * at once. With nothing being written, the write starts before this returns
+   * (not in a later microtask), so a request is on its way while the caller's
+   * synchronous work goes on.
+   */
   #send(msg: unknown): Promise<void> {
     const bytes = this.#encoder.encode(JSON.stringify(msg));
     const write = async () => {
       for (let n = 0; n < bytes.length;) n += await this.#conn.write(bytes.subarray(n));
     };
-    const sent = this.#writing.then(write, write);
-    this.#writing = sent.catch(() => {});
+    const sent = this.#writes === 0 ? write() : this.#writing.then(write, write);
+    this.#writes++;
+    this.#writing = sent.catch(() => {}).then(() => {
+      this.#writes--;
+    });
     return sent;
   }
 
