@@ -119,15 +119,16 @@ async function attach(
   const plugged = unsure(plugIntoBridge(ovs, plan, vethIsNew), made, "plugged").then(() => {
     made.plugged = true;
   });
-  // Ready when ovn-controller has installed the port on this host: asked first
-  // (the container's own set-up below runs synchronously), once the three exist.
+  // Ready when ovn-controller has installed the port on this host: asked first,
+  // once the three exist (the container's own set-up below, which holds the event
+  // loop, goes after it).
   const installed = Promise.all([addr, plugged, veth]).then(() =>
     waitInstalled({ nb, ovs }, conf, plan)
   );
   const done = allDone([
     plugged,
     installed,
-    Promise.all([addr, veth]).then(([a]) =>
+    Promise.all([addr, veth, plugged]).then(([a]) =>
       configureContainer(conf, netns, args.ifname, a, prefix)
     ),
     veth.then(() => setTxChecksumming(conf, netns, args.ifname)),
