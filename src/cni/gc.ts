@@ -7,8 +7,9 @@ import { deleteAttachment } from "./del.ts";
 import { findPorts } from "./nb_ports.ts";
 import { findInterfaces } from "./ovs_ports.ts";
 import { completePending } from "./pending.ts";
+import { deleteRetiredVeths } from "./port.ts";
 
-/** Returns the logical port names it removed. */
+/** Returns the names of what it removed: logical ports, and veths DELs retired (`ovx…`). */
 export function cmdGc(conf: NetConf): Promise<string[]> {
   const mine = {
     [names.Ext.role]: "container-port",
@@ -38,6 +39,7 @@ export function cmdGc(conf: NetConf): Promise<string[]> {
     );
     // Under the attachments' locks, so that a DEL or ADD of one of them never runs underneath.
     await withAttachmentLocks(conf, plans, () => deleteAttachment(conf, plans, dbs), () => true);
-    return [...deferred, ...plans.map((p) => p.lsp)];
+    const retired = await deleteRetiredVeths();
+    return [...deferred, ...plans.map((p) => p.lsp), ...retired];
   });
 }

@@ -13,7 +13,7 @@ import {
   setDownAndRename,
 } from "../net/netlink.ts";
 import { deleteLinkDetached } from "../net/ip.ts";
-import { retiredVethName } from "../names.ts";
+import { RETIRED_VETH, retiredVethName } from "../names.ts";
 import type { AttachmentPlan } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
 import type { PortAddress } from "./nb_ports.ts";
@@ -30,26 +30,18 @@ export async function createVeth(
     try {
       await createVethPairAsync(pair);
     } catch (e) {
-      // A DEL of this attachment a moment ago retired its veth, whose deletion
-      // is still under way: once that is done, the names are free again.
+      // A DEL of this attachment retired its veth (its eth0 is still in the
+      // container) and the deletion is still under way, or its `ip` was killed:
+      // the retired pair is deleted here, and the names are free again.
+      const retired = retiredVethName(plan.veth);
       const exists = e instanceof NetlinkError && e.errno === Errno.EEXIST;
-      if (!exists || !await vanished(retiredVethName(plan.veth))) throw e;
+      if (!exists || !hostLinkExists(retired)) throw e;
+      await deleteLink(retired).catch(() => false);
       await createVethPairAsync(pair);
     }
   } catch (e) {
     throw explainVethFailure(e, plan, netns, ifname);
   }
-}
-
-/** When link `name` exists, waits (at most `ms`) until it is gone: true once it went. */
-async function vanished(name: string, ms = 2000): Promise<boolean> {
-  if (!hostLinkExists(name)) return false;
-  const until = Date.now() + ms;
-  while (hostLinkExists(name)) {
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  return true;
 }
 
 /**
@@ -155,6 +147,14 @@ export async function retireVeth(veth: string): Promise<void> {
   } catch {
     await deleteVeths([retired]);
   }
+}
+
+/** Deletes the veths DELs retired whose deletion never finished (its `ip` killed); answers their names. */
+export async function deleteRetiredVeths(): Promise<string[]> {
+  const retired = [...Deno.readDirSync("/sys/class/net")].map((e) => e.name)
+    .filter((n) => RETIRED_VETH.test(n));
+  await deleteVeths(retired);
+  return retired;
 }
 
 /** Deletes the veth pairs by their host ends; nothing when they are already gone. */

@@ -14,7 +14,7 @@ import { removeLocalMappings } from "./mappings.ts";
 import { findPorts, removeFromNb } from "./nb_ports.ts";
 import { findInterfaces, unplugFromBridge } from "./ovs_ports.ts";
 import { completePending } from "./pending.ts";
-import { deleteVeths, hostLinkExists } from "./port.ts";
+import { deleteRetiredVeths, hostLinkExists } from "./port.ts";
 
 /** What a sweep removed. */
 export interface SweepOutcome {
@@ -33,9 +33,7 @@ export interface SweepOutcome {
  * this host's attachments whose veth is gone.
  */
 export async function sweepHost(conf: NetConf, dbs: Databases): Promise<SweepOutcome> {
-  const retired = [...Deno.readDirSync("/sys/class/net")].map((e) => e.name)
-    .filter((n) => names.RETIRED_VETH.test(n));
-  await deleteVeths(retired);
+  const retired = await deleteRetiredVeths();
   const deferred = [
     ...await completePending(conf, "nb", dbs.nb),
     ...await completePending(conf, "ovs", dbs.ovs),
