@@ -138,15 +138,11 @@ export function hostLinkExists(name: string): boolean {
 export async function retireVeth(veth: string): Promise<void> {
   const retired = retiredVethName(veth);
   try {
-    if (!setDownAndRename(veth, retired)) return; // gone already
+    if (!await setDownAndRename(veth, retired)) return; // gone already
   } catch {
     return deleteVeths([veth]);
   }
-  try {
-    deleteLinkDetached(retired);
-  } catch {
-    await deleteVeths([retired]);
-  }
+  await deleteLinkDetached(retired).catch(() => deleteVeths([retired]));
 }
 
 /** Deletes the veths DELs retired whose deletion never finished (its `ip` killed); answers their names. */

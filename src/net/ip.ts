@@ -60,6 +60,6 @@ export async function ipTry(args: string[], opts: { netns?: string } = {}): Prom
  * for: the kernel takes ~20 ms over a veth (RCU grace periods), and nobody
  * needs to wait for that once the link is down and named as retired.
  */
-export function deleteLinkDetached(name: string): void {
-  spawnDetached(["ip", "link", "delete", "dev", name]);
+export function deleteLinkDetached(name: string): Promise<void> {
+  return spawnDetached(["ip", "link", "delete", "dev", name]);
 }

@@ -109,11 +109,11 @@ export function socketIn(
 /**
  * posix_spawn(3) of the program at `path` in a session of its own, with
  * stdin, stdout and stderr on /dev/null and only PATH in its environment; not
- * waited for. Throws when it cannot be started.
+ * waited for. The spawn itself (a vfork until the child execs) runs on a
+ * blocking thread. Rejects when the program cannot be started.
  */
-export function spawnDetached(path: string, argv: string[]): void {
+export async function spawnDetached(path: string, argv: string[]): Promise<void> {
   const { symbols: c } = spawnLib ??= Deno.dlopen("libc.so.6", SPAWN_SYMBOLS);
-  // Every buffer stays referenced here until the calls are done.
   const actions = new Uint8Array(256); // posix_spawn_file_actions_t is 80 bytes on glibc
   const attr = new Uint8Array(512); // posix_spawnattr_t is 336
   const devNull = cString("/dev/null");
@@ -133,7 +133,7 @@ export function spawnDetached(path: string, argv: string[]): void {
       check("posix_spawn_file_actions_addopen", added);
     }
     check("posix_spawnattr_setflags", c.posix_spawnattr_setflags(ptr(attr), POSIX_SPAWN_SETSID));
-    const spawned = c.posix_spawn(
+    const spawned = await c.posix_spawn(
       ptr(pid),
       ptr(file),
       ptr(actions),
@@ -145,8 +145,13 @@ export function spawnDetached(path: string, argv: string[]): void {
   } finally {
     c.posix_spawn_file_actions_destroy(ptr(actions));
     c.posix_spawnattr_destroy(ptr(attr));
+    // The buffers the other thread read are kept alive until here.
+    keepAlive(devNull, file, pid, argvArray, envArray, ...args, ...env);
   }
 }
+
+/** Keeps buffers referenced (and so in place) up to the point of the call. */
+function keepAlive(..._buffers: Uint8Array[]): void {}
 
 const O_RDONLY = 0;
 const O_WRONLY = 1;
@@ -156,6 +161,7 @@ const SPAWN_SYMBOLS = {
   posix_spawn: {
     parameters: ["pointer", "pointer", "pointer", "pointer", "pointer", "pointer"],
     result: "i32",
+    nonblocking: true,
   },
   posix_spawn_file_actions_init: { parameters: ["pointer"], result: "i32" },
   posix_spawn_file_actions_addopen: {

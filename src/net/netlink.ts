@@ -650,9 +650,11 @@ export class Rtnl {
 
   /**
    * Takes link `name` down and renames it `to` (a link must be down to be
-   * renamed): true, or false when no link has that name (ENODEV).
+   * renamed): true, or false when no link has that name (ENODEV). Taking a
+   * veth down waits for an RCU grace period (0.5–5 ms here): that request goes
+   * on a blocking thread, the event loop goes on meanwhile.
    */
-  setDownAndRename(name: string, to: string): boolean {
+  async setDownAndRename(name: string, to: string): Promise<boolean> {
     let index: number;
     try {
       index = this.linkIndex(name);
@@ -660,7 +662,7 @@ export class Rtnl {
       if (e instanceof NetlinkError && e.errno === Errno.ENODEV) return false;
       throw e;
     }
-    this.request(
+    await this.requestOffThread(
       `set ${name} down${this.#where}`,
       (seq) => linkSetRequest(seq, { index, up: false }),
     );
@@ -760,8 +762,13 @@ export async function deleteLink(name: string, netnsPath?: string): Promise<bool
 }
 
 /** See {@link Rtnl.setDownAndRename}; in this process' namespace. */
-export function setDownAndRename(name: string, to: string): boolean {
-  return withRtnl(undefined, (r) => r.setDownAndRename(name, to));
+export async function setDownAndRename(name: string, to: string): Promise<boolean> {
+  const r = Rtnl.open();
+  try {
+    return await r.setDownAndRename(name, to);
+  } finally {
+    r.close();
+  }
 }
 
 /** The index of interface `name` here or in `netnsPath`; ENODEV when there is none. */
