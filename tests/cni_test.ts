@@ -354,6 +354,18 @@ Deno.test(
     const first = mesosIp(await mesosCni(h1, "ADD", "again", ns));
     const veth = hostVethName(String(h1.config.name), "again", "eth0");
     const retired = `ovx${veth.slice(3)}`;
+    // ADD records its rows in the attachment's lock file, for DEL.
+    const lockFile = `${sb.dir}/run/locks/${veth}.lock`;
+    const rows = JSON.parse(await Deno.readTextFile(lockFile));
+    const [lspUuid] = (await sb.nbctl(
+      "--bare",
+      "--columns=_uuid",
+      "find",
+      "Logical_Switch_Port",
+      `name="ovn/again/eth0"`,
+    )).split("\n");
+    assert.equal(rows.lsp, lspUuid.trim());
+    assert.match(rows.port, /^[0-9a-f-]{36}$/);
     const del = await mesosCni(h1, "DEL", "again", ns);
     assert.equal(del.code, 0, del.stdout);
     // DEL is back: the host end no longer has its name (it is down and retired, or gone).
@@ -373,6 +385,12 @@ Deno.test(
     mesosIp(await mesosCni(h1, "ADD", "again", ns));
     const left = await sb.run(h1.host, ["ip", "-o", "link", "show", "dev", retired]);
     assert.notEqual(left.code, 0, `${retired} left after ADD`);
+    assert.equal((await mesosCni(h1, "DEL", "again", ns)).code, 0);
+    await assertNothingLeft(sb);
+
+    // A record DEL cannot read (here: garbage) makes it find the rows by name.
+    mesosIp(await mesosCni(h1, "ADD", "again", ns));
+    await Deno.writeTextFile(lockFile, "{not json");
     assert.equal((await mesosCni(h1, "DEL", "again", ns)).code, 0);
     await assertNothingLeft(sb);
 

@@ -73,7 +73,9 @@ Deno.test(
     const took = performance.now() - started;
     assert.equal(del.code, 0, del.stdout);
     assert.ok(took < 8000, `DEL took ${took} ms`);
-    assert.deepEqual(await pluginPorts(sb), ["ovn/a/eth0"], "NB still has it until it answers");
+    // DEL's removal is one transaction by the row's uuid: NB had it queued and may have run it on
+    // waking; either way the record stays until a command that reaches NB completes it.
+    assert.ok((await pluginPorts(sb)).every((p) => p === "ovn/a/eth0"));
     const st = await driver(sb, c.host, ["status", "--json"]);
     assert.equal(st.code, 1, "a deferred removal is a problem until it is done");
     const status = JSON.parse(st.stdout) as { pending: { name: string }[]; healthy: boolean };

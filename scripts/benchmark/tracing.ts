@@ -353,6 +353,10 @@ export async function timelineRun(
   const start = performance.timeOrigin + performance.now();
   must(await inNetns(b, ns, argv, env, stdin), argv[0]);
   const end = performance.timeOrigin + performance.now();
+  // A tool the program started and did not wait for (DEL's `ip link delete`) logs itself when it
+  // ends, after the program has returned: give it time to, so that it shows here and not in the
+  // next run (where it would start before the call; such lines are dropped).
+  await new Promise((r) => setTimeout(r, 60));
   const tools = (await Deno.readTextFile(log)).split("\n").filter(Boolean).map((l) => {
     const [s, e, ...rest] = l.split(" ");
     const args = rest.join(" ").split("\x1f");
@@ -367,15 +371,16 @@ export async function timelineRun(
     start_ms: r.start - start,
     ms: r.end - r.start,
   }));
-  const steps = [...tools, ...rpcs].sort((a, b) => a.start_ms - b.start_ms);
-  // time covered by at least one tool
+  const steps = [...tools, ...rpcs].filter((st) => st.start_ms >= 0)
+    .sort((a, b) => a.start_ms - b.start_ms);
+  const total = end - start;
+  // time covered by at least one tool, up to the return
   let covered = 0, until = -Infinity;
   for (const st of steps) {
-    const a = Math.max(st.start_ms, until), b = st.start_ms + st.ms;
+    const a = Math.max(st.start_ms, until), b = Math.min(st.start_ms + st.ms, total);
     if (b > a) covered += b - a;
     until = Math.max(until, b);
   }
-  const total = end - start;
   // the daemons' moments and the return, as steps of no length (not counted as covered)
   const moments = [
     ...(marks ? await marks() : []).map((m) => ({ label: m.label, start_ms: m.at - start, ms: 0 })),
@@ -384,7 +389,9 @@ export async function timelineRun(
   return {
     total_ms: total,
     startup_ms: steps.length ? steps[0].start_ms : total,
-    tail_ms: steps.length ? total - Math.max(...steps.map((x) => x.start_ms + x.ms)) : 0,
+    tail_ms: steps.length
+      ? Math.max(0, total - Math.max(...steps.map((x) => x.start_ms + x.ms)))
+      : 0,
     own_ms: total - covered,
     steps: [...steps, ...moments].sort((a, b) => a.start_ms - b.start_ms),
   };

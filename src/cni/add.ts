@@ -7,7 +7,13 @@ import { ensureNetnsDir, ipJson } from "../net/ip.ts";
 import * as lsp from "../ovn/nb/logical_switch_port.ts";
 import { atoms } from "../ovsdb/ops.ts";
 import { allDone } from "./all_done.ts";
-import { type AttachmentPlan, planAttachment, withAttachmentLock } from "./attachment.ts";
+import {
+  type AttachmentPlan,
+  type AttachmentRows,
+  planAttachment,
+  withAttachmentLock,
+  writeRows,
+} from "./attachment.ts";
 import type { NetConf } from "./config.ts";
 import { closeDatabases, type Databases, openDatabases } from "./databases.ts";
 import type { CmdArgs } from "./env.ts";
@@ -39,6 +45,8 @@ interface Made {
   /** The OVS port, likewise. */
   plugged: boolean | "perhaps";
   mappings: MappingsMade;
+  /** The rows made, recorded for DEL once ADD succeeds. */
+  rows: Partial<AttachmentRows>;
 }
 
 /** Marks `key` "perhaps" made when its request got no answer (the server may still run it). */
@@ -55,13 +63,14 @@ export async function cmdAdd(conf: NetConf, args: CmdArgs): Promise<Attachment> 
   // The databases open while the lock is taken and the veth is asked for.
   const opening = openDatabases(conf);
   try {
-    const att = await withAttachmentLock(conf, plan, async () => {
+    const att = await withAttachmentLock(conf, plan, async (lock) => {
       dropPending(conf, args.containerId, args.ifname);
       const made: Made = {
         veth: false,
         port: false,
         plugged: false,
         mappings: { record: false, nft: false, lbs: false },
+        rows: {},
       };
       // The kernel's part first (off the event loop): the port is ready only
       // once ovs-vswitchd has the veth, so it is the longest way to readiness.
@@ -74,7 +83,10 @@ export async function cmdAdd(conf: NetConf, args: CmdArgs): Promise<Attachment> 
       try {
         dbs = await opening;
         if (vethFailed) await veth; // its error, with nothing asked of the databases
-        return await attach(conf, args, plan, dbs, made, veth);
+        const att = await attach(conf, args, plan, dbs, made, veth);
+        const { lsp, port } = made.rows;
+        if (lsp && port) writeRows(lock, { lsp, port });
+        return att;
       } catch (e) {
         await veth.catch(() => {});
         if (dbs && !made.veth && hostLinkExists(plan.veth)) {
@@ -114,10 +126,14 @@ async function attach(
     allocatePort(nb, conf, plan, { mayReplace: vethIsNew, onInserted: () => made.port = true }),
     made,
     "port",
-  );
+  ).then((a) => {
+    made.rows.lsp = a.uuid;
+    return a;
+  });
   // Plugged at once, veth or not: ovs-vswitchd attaches it when the kernel announces it.
-  const plugged = unsure(plugIntoBridge(ovs, plan, vethIsNew), made, "plugged").then(() => {
+  const plugged = unsure(plugIntoBridge(ovs, plan, vethIsNew), made, "plugged").then((uuid) => {
     made.plugged = true;
+    made.rows.port = uuid;
   });
   // Ready when ovn-controller has installed the port on this host: asked first,
   // once the three exist (the container's own set-up below, which holds the event

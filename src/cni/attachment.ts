@@ -43,13 +43,13 @@ export function planAttachment(conf: NetConf, containerId: string, ifname: strin
 export async function withAttachmentLock<T>(
   conf: NetConf,
   plan: AttachmentPlan,
-  fn: () => Promise<T>,
+  fn: (lock: Deno.FsFile) => Promise<T>,
   remove: (ok: boolean) => boolean = () => false,
 ): Promise<T> {
   const path = lockPath(conf, plan);
   ensurePrivateDir(`${conf.runDir}/locks`);
   while (true) {
-    const file = Deno.openSync(path, { create: true, write: true, mode: 0o600 });
+    const file = Deno.openSync(path, { create: true, read: true, write: true, mode: 0o600 });
     file.lockSync(true); // sync: no thread hop (~1 ms); a wait here is for the same attachment only
     if (!sameFile(path, file)) {
       file.close();
@@ -57,7 +57,7 @@ export async function withAttachmentLock<T>(
     }
     let ok = false;
     try {
-      const result = await fn();
+      const result = await fn(file);
       ok = true;
       return result;
     } finally {
@@ -106,4 +106,40 @@ function removeQuietly(path: string): void {
   try {
     Deno.removeSync(path);
   } catch { /* never made, or already gone */ }
+}
+
+/**
+ * The rows a successful ADD made, kept in its lock file (which lives as long
+ * as the attachment) for its DEL: with them, DEL removes each row in one
+ * transaction, without reading it by name first.
+ */
+export interface AttachmentRows {
+  /** The Logical_Switch_Port's _uuid. */
+  lsp: string;
+  /** The OVS Port's _uuid. */
+  port: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Records `rows` in the attachment's lock file (taken by {@link withAttachmentLock}). */
+export function writeRows(lock: Deno.FsFile, rows: AttachmentRows): void {
+  const bytes = new TextEncoder().encode(JSON.stringify(rows));
+  lock.truncateSync(0);
+  lock.seekSync(0, Deno.SeekMode.Start);
+  for (let n = 0; n < bytes.length;) n += lock.writeSync(bytes.subarray(n));
+}
+
+/** The rows {@link writeRows} recorded; undefined when there are none, or not as written. */
+export function readRows(lock: Deno.FsFile): AttachmentRows | undefined {
+  const buf = new Uint8Array(256);
+  lock.seekSync(0, Deno.SeekMode.Start);
+  const n = lock.readSync(buf);
+  if (!n) return undefined;
+  try {
+    const r = JSON.parse(new TextDecoder().decode(buf.subarray(0, n)));
+    return UUID.test(r?.lsp) && UUID.test(r?.port) ? { lsp: r.lsp, port: r.port } : undefined;
+  } catch {
+    return undefined;
+  }
 }

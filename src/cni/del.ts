@@ -5,14 +5,14 @@
  */
 import type { Database } from "../ovsdb/client.ts";
 import { allDone } from "./all_done.ts";
-import { type AttachmentPlan, planAttachment, withAttachmentLock } from "./attachment.ts";
+import { type AttachmentPlan, planAttachment, readRows, withAttachmentLock } from "./attachment.ts";
 import type { NetConf } from "./config.ts";
 import type { Databases } from "./databases.ts";
 import { openNb, openOvs } from "./databases.ts";
 import type { CmdArgs } from "./env.ts";
 import { logLine } from "./log.ts";
-import { removeFromNb } from "./nb_ports.ts";
-import { unplugFromBridge } from "./ovs_ports.ts";
+import { removeFromNb, removePortRows } from "./nb_ports.ts";
+import { unplugFromBridge, unplugPortRows } from "./ovs_ports.ts";
 import { hasMappings, removeLocalMappings } from "./mappings.ts";
 import { completePending, recordPending } from "./pending.ts";
 import { deleteVeths, retireVeth } from "./port.ts";
@@ -26,17 +26,22 @@ export async function cmdDel(conf: NetConf, args: CmdArgs): Promise<void> {
   nb.catch(() => {});
   ovs.catch(() => {});
   try {
-    await withAttachmentLock(conf, plan, async () => {
+    await withAttachmentLock(conf, plan, async (lock) => {
       // The databases' requests first (each as soon as it is connected: at once
       // for a local socket), then the veth, down and retired (the kernel's ~20 ms
       // of deleting it go on without us), while they travel.
+      // With the rows ADD recorded, each database's part is one transaction;
+      // else (a half-made or older attachment) the rows are found by name.
       const mapped = hasMappings(conf, plan);
+      const rows = mapped ? undefined : readRows(lock);
       const removed = Promise.all([
-        nb.then((db) => removeFromNb(db, [plan.lsp], mapped)).then(
-          () => undefined,
-          (e: Error) => e,
-        ),
-        ovs.then((db) => unplugFromBridge(db, [plan.veth])).then(() => undefined, (e: Error) => e),
+        nb.then((db) =>
+          rows
+            ? removePortRows(db, conf.logicalSwitch, [rows.lsp])
+            : removeFromNb(db, [plan.lsp], mapped)
+        ).then(() => undefined, (e: Error) => e),
+        ovs.then((db) => rows ? unplugPortRows(db, [rows.port]) : unplugFromBridge(db, [plan.veth]))
+          .then(() => undefined, (e: Error) => e),
       ]);
       await settledOrAfter(Promise.all([nb, ovs]), CONNECT_WAIT_MS);
       const kernel = allDone([

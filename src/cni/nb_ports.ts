@@ -7,7 +7,7 @@ import type { Database } from "../ovsdb/client.ts";
 import * as names from "../names.ts";
 import { parseCidr, parseIpv4 } from "../net/cidr.ts";
 import { isConstraintViolation, isGuardFailure } from "../ovsdb/errors.ts";
-import { atoms, byIds, entries, eq, guard, rowUuid, select } from "../ovsdb/ops.ts";
+import { atoms, byIds, entries, eq, guard, mutate, rowUuid, select, uuid } from "../ovsdb/ops.ts";
 import { addressesIn, macFor, pickAddress } from "./allocate.ts";
 import type { AttachmentPlan } from "./attachment.ts";
 import { allDone } from "./all_done.ts";
@@ -18,6 +18,11 @@ import { removeLoadBalancers } from "./mappings.ts";
 export interface PortAddress {
   mac: string;
   ip: string;
+}
+
+/** The port {@link allocatePort} made: its addresses and its row's _uuid. */
+export interface AllocatedPort extends PortAddress {
+  uuid: string;
 }
 
 /**
@@ -31,7 +36,7 @@ export async function allocatePort(
   conf: NetConf,
   plan: AttachmentPlan,
   opts: { mayReplace: () => Promise<boolean>; onInserted: () => void },
-): Promise<PortAddress> {
+): Promise<AllocatedPort> {
   const subnet = parseCidr(conf.subnet)!;
   const excluded = new Set([parseIpv4(conf.gateway)!]);
   // Knowing the host port's address, ADD reads nothing first: the guard is the
@@ -59,9 +64,9 @@ export async function allocatePort(
     }
     const addr = { mac: macFor(ip), ip };
     try {
-      await insertPort(nb, conf, plan, addr);
+      const uuid = await insertPort(nb, conf, plan, addr);
       opts.onInserted();
-      return addr;
+      return { ...addr, uuid };
     } catch (e) {
       if (isGuardFailure(e)) {
         excluded.add(parseIpv4(ip)!); // another ADD took it first
@@ -93,7 +98,7 @@ async function insertPort(
   conf: NetConf,
   plan: AttachmentPlan,
   addr: PortAddress,
-): Promise<void> {
+): Promise<string> {
   const text = `${addr.mac} ${addr.ip}`;
   const sw = { table: ls.TABLE, where: [eq("name", conf.logicalSwitch)], column: "ports" };
   const port = { name: plan.lsp, addresses: [text], portSecurity: [text], externalIds: plan.ids };
@@ -107,6 +112,23 @@ async function insertPort(
       `logical switch ${conf.logicalSwitch} does not exist: run node-init on this host`,
     );
   }
+  return results[1].uuid![1];
+}
+
+/**
+ * Removes ports of switch `sw` by their rows' _uuid, in one transaction; absent
+ * ones are no error, and no other switch's port is touched whatever the uuids.
+ */
+export async function removePortRows(nb: Database, sw: string, uuids: string[]): Promise<void> {
+  await nb.transact(
+    uuids.map((id) =>
+      mutate(ls.TABLE, [eq("name", sw), ["ports", "includes", uuid(id)]], [[
+        "ports",
+        "delete",
+        uuid(id),
+      ]])
+    ),
+  );
 }
 
 /** Removes ports by name; absent ones are no error. */

@@ -11,13 +11,13 @@ import type { AttachmentPlan } from "./attachment.ts";
 /**
  * Adds the host end to br-int, naming the logical port it carries (replacing a
  * stale port). It may go in before the veth exists: ovs-vswitchd attaches the
- * device when the kernel announces it.
+ * device when the kernel announces it. Answers the Port row's _uuid.
  */
 export async function plugIntoBridge(
   ovs: Database,
   plan: AttachmentPlan,
   mayReplace: () => Promise<boolean>,
-): Promise<void> {
+): Promise<string> {
   const ops = port.addPort(
     { name: plan.veth, externalIds: { "iface-id": plan.lsp, ...plan.ids } },
     bridgeWhere({ name: INTEGRATION_BRIDGE }),
@@ -38,6 +38,15 @@ export async function plugIntoBridge(
       `bridge ${INTEGRATION_BRIDGE} does not exist on this host`,
     );
   }
+  return results[1].uuid![1];
+}
+
+/**
+ * Removes ports of br-int by their rows' _uuid, in one transaction; absent ones
+ * are no error, and no other bridge's port is touched whatever the uuids.
+ */
+export async function unplugPortRows(ovs: Database, uuids: string[]): Promise<void> {
+  await ovs.transact(port.removePorts(uuids, bridgeWhere({ name: INTEGRATION_BRIDGE })));
 }
 
 /** Removes ports from whichever bridge holds them; absent ones are no error. */

@@ -39,10 +39,13 @@ export function addPort(spec: InterfaceSpec, bridge: Condition[], uuidName: stri
   ];
 }
 
-/** Drops ports (by uuid) from whichever bridge holds them; their interfaces go with them. */
-export function removePorts(portUuids: string[]): Op[] {
+/**
+ * Drops ports (by uuid) from whichever bridge holds them, or only from the
+ * bridges `bridge` selects; their interfaces go with them.
+ */
+export function removePorts(portUuids: string[], bridge: Condition[] = []): Op[] {
   return portUuids.map((id) =>
-    mutate(BRIDGE, [["ports", "includes", uuid(id)]], [["ports", "delete", uuid(id)]])
+    mutate(BRIDGE, [...bridge, ["ports", "includes", uuid(id)]], [["ports", "delete", uuid(id)]])
   );
 }
 
