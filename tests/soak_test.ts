@@ -55,13 +55,15 @@ function filesIn(dir: string): string[] {
 /** Everything the soak must leave as it found it. */
 async function snapshot(sb: Sandbox, host: SandboxHost, runDir: string) {
   const central = `${sb.dir}/central`;
+  // First: it waits for veths DEL retired (their deletion runs after DEL answers) to go.
+  const plugin = (await pluginLinks(sb, host)).length;
   const links = (await runOk(["ip", "-n", host.netns, "-o", "link", "show"])).trim().split("\n");
   return {
     nb: await rowCounts(sb.nbRemote, "OVN_Northbound"),
     sb: await rowCounts(sb.sbRemote, "OVN_Southbound"),
     ovs: await rowCounts(`unix:${host.dir}/db.sock`, "Open_vSwitch"),
     links: links.length,
-    pluginLinks: (await pluginLinks(sb, host)).length,
+    pluginLinks: plugin,
     pluginPorts: (await pluginPorts(sb)).length,
     locks: filesIn(`${runDir}/locks`),
     pending: filesIn(`${runDir}/pending`),
