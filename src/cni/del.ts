@@ -28,10 +28,10 @@ export async function cmdDel(conf: NetConf, args: CmdArgs): Promise<void> {
   try {
     await withAttachmentLock(conf, plan, async (lock) => {
       // The databases' requests first (each as soon as it is connected: at once
-      // for a local socket), then the veth, down and retired (the kernel's ~20 ms
-      // of deleting it go on without us), while they travel.
-      // With the rows ADD recorded, each database's part is one transaction;
-      // else (a half-made or older attachment) the rows are found by name.
+      // for a local socket), then, while they travel, the veth: down and retired
+      // (the kernel's ~20 ms of deleting it go on without us). Each database's
+      // part is one transaction by the rows ADD recorded; without a record (a
+      // half-made or older attachment, or one with mappings) they are found by name.
       const mapped = hasMappings(conf, plan);
       const rows = mapped ? undefined : readRows(lock);
       const removed = Promise.all([
