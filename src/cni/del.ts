@@ -13,7 +13,7 @@ import type { CmdArgs } from "./env.ts";
 import { logLine } from "./log.ts";
 import { removeFromNb, removePortRows } from "./nb_ports.ts";
 import { unplugFromBridge, unplugPortRows } from "./ovs_ports.ts";
-import { hasMappings, removeLocalMappings } from "./mappings.ts";
+import { hasMappings, removeLoadBalancers, removeLocalMappings } from "./mappings.ts";
 import { completePending, recordPending } from "./pending.ts";
 import { deleteVeths, retireVeth } from "./port.ts";
 
@@ -30,14 +30,18 @@ export async function cmdDel(conf: NetConf, args: CmdArgs): Promise<void> {
       // The databases' requests first (each as soon as it is connected: at once
       // for a local socket), then, while they travel, the veth: down and retired
       // (the kernel's ~20 ms of deleting it go on without us). Each database's
-      // part is one transaction by the rows ADD recorded; without a record (a
-      // half-made or older attachment, or one with mappings) they are found by name.
+      // part is one transaction by the rows ADD recorded (and, with mappings, the
+      // load balancers' removal beside it); without a record (a half-made or older
+      // attachment) they are found by name.
       const mapped = hasMappings(conf, plan);
-      const rows = mapped ? undefined : readRows(lock);
+      const rows = readRows(lock);
       const removed = Promise.all([
         nb.then((db) =>
           rows
-            ? removePortRows(db, conf.logicalSwitch, [rows.lsp])
+            ? allDone([
+              removePortRows(db, conf.logicalSwitch, [rows.lsp]),
+              mapped ? removeLoadBalancers(db, [plan.lsp]) : Promise.resolve(),
+            ])
             : removeFromNb(db, [plan.lsp], mapped)
         ).then(() => undefined, (e: Error) => e),
         ovs.then((db) => rows ? unplugPortRows(db, [rows.port]) : unplugFromBridge(db, [plan.veth]))
