@@ -37,6 +37,13 @@ const cases: { name: string; code: string; eager: number; expect: Record<string,
     expect: { even10: true },
   },
   {
+    name: "a statement without its semicolon before a declaration does not join the next one",
+    code:
+      "export let a = 1\nfunction f() { return 2; }\n(() => { a = 3; })()\nexport const b = f();\n",
+    eager: 1,
+    expect: { a: 3, b: 2 },
+  },
+  {
     name: "no function at all",
     code: "export const z = 1;\n",
     eager: 0,
@@ -62,4 +69,11 @@ Deno.test("spliceDriver: the one driver import becomes a data: URL that imports 
   assert.equal((await load()).answer, 42);
   assert.throws(() => spliceDriver("export {};\n", driver), /0 imports of the driver/);
   assert.throws(() => spliceDriver(main + main, driver), /2 imports of the driver/);
+});
+
+Deno.test("eagerFunctions: a module that reassigns a top-level function is refused", () => {
+  assert.throws(
+    () => eagerFunctions("function f() { return 1; }\nf = () => 2;\nexport const x = f();\n"),
+    /assigned to, not made eager: f/,
+  );
 });

@@ -132,9 +132,9 @@ export function spawnDetached(argv: string[]): Promise<void> {
   return posixSpawnDetached(path, argv);
 }
 
-/** The first executable file named `name` in PATH's directories. */
+/** The first file named `name` in PATH's absolute directories. */
 function onPath(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":").filter(Boolean)) {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":").filter((d) => d.startsWith("/"))) {
     try {
       if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
     } catch { /* not there */ }

@@ -388,6 +388,22 @@ Deno.test(
     assert.equal((await mesosCni(h1, "DEL", "again", ns)).code, 0);
     await assertNothingLeft(sb);
 
+    // A stale record (the rows replaced since: other uuids, same names) makes DEL find them by name.
+    mesosIp(await mesosCni(h1, "ADD", "again", ns));
+    const sw = String(h1.config.logicalSwitch);
+    await sb.nbctl("lsp-del", "ovn/again/eth0", "--", "lsp-add", sw, "ovn/again/eth0");
+    await sb.vsctl(h1.host, "del-port", veth, "--", "add-port", "br-int", veth);
+    const [nowUuid] = (await sb.nbctl(
+      "--bare",
+      "--columns=_uuid",
+      "find",
+      "Logical_Switch_Port",
+      `name="ovn/again/eth0"`,
+    )).split("\n");
+    assert.notEqual(JSON.parse(await Deno.readTextFile(lockFile)).lsp, nowUuid.trim(), "stale");
+    assert.equal((await mesosCni(h1, "DEL", "again", ns)).code, 0);
+    await assertNothingLeft(sb);
+
     // A record DEL cannot read (here: garbage) makes it find the rows by name.
     mesosIp(await mesosCni(h1, "ADD", "again", ns));
     await Deno.writeTextFile(lockFile, "{not json");

@@ -85,7 +85,11 @@ export async function cmdAdd(conf: NetConf, args: CmdArgs): Promise<Attachment> 
         if (vethFailed) await veth; // its error, with nothing asked of the databases
         const att = await attach(conf, args, plan, dbs, made, veth);
         const { lsp, port } = made.rows;
-        if (lsp && port) writeRows(lock, { lsp, port });
+        try {
+          if (lsp && port) writeRows(lock, { lsp, port });
+        } catch {
+          // Only a shortcut for DEL, which finds the rows by name without it.
+        }
         return att;
       } catch (e) {
         await veth.catch(() => {});

@@ -109,9 +109,10 @@ function removeQuietly(path: string): void {
 }
 
 /**
- * The rows a successful ADD made, kept in its lock file (which lives as long
- * as the attachment) for its DEL: with them, DEL removes each row in one
- * transaction, without reading it by name first.
+ * The rows a successful ADD made, kept in the attachment's lock file for its
+ * DEL: with them, DEL removes each row in one transaction (guarded on the row
+ * still being the attachment's), without reading it by name first. The record
+ * is a shortcut only: when it is missing or stale, DEL finds the rows by name.
  */
 export interface AttachmentRows {
   /** The Logical_Switch_Port's _uuid. */

@@ -11,8 +11,8 @@ import type { Databases } from "./databases.ts";
 import { openNb, openOvs } from "./databases.ts";
 import type { CmdArgs } from "./env.ts";
 import { logLine } from "./log.ts";
-import { removeFromNb, removePortRows } from "./nb_ports.ts";
-import { unplugFromBridge, unplugPortRows } from "./ovs_ports.ts";
+import { removeFromNb, removePortRow, removePorts } from "./nb_ports.ts";
+import { unplugFromBridge, unplugPortRow } from "./ovs_ports.ts";
 import { hasMappings, removeLoadBalancers, removeLocalMappings } from "./mappings.ts";
 import { completePending, recordPending } from "./pending.ts";
 import { deleteVeths, retireVeth } from "./port.ts";
@@ -30,22 +30,23 @@ export async function cmdDel(conf: NetConf, args: CmdArgs): Promise<void> {
       // The databases' requests first (each as soon as it is connected: at once
       // for a local socket), then, while they travel, the veth: down and retired
       // (the kernel's ~20 ms of deleting it go on without us). Each database's
-      // part is one transaction by the rows ADD recorded (and, with mappings, the
-      // load balancers' removal beside it); without a record (a half-made or older
-      // attachment) they are found by name.
+      // part is one transaction by the rows ADD recorded, guarded on their still
+      // being this attachment's (and, with mappings, the load balancers' removal
+      // beside it); without a record, or with a stale one, they are found by name.
       const mapped = hasMappings(conf, plan);
       const rows = readRows(lock);
       const removed = Promise.all([
-        nb.then((db) =>
-          rows
-            ? allDone([
-              removePortRows(db, conf.logicalSwitch, [rows.lsp]),
-              mapped ? removeLoadBalancers(db, [plan.lsp]) : Promise.resolve(),
-            ])
-            : removeFromNb(db, [plan.lsp], mapped)
-        ).then(() => undefined, (e: Error) => e),
-        ovs.then((db) => rows ? unplugPortRows(db, [rows.port]) : unplugFromBridge(db, [plan.veth]))
-          .then(() => undefined, (e: Error) => e),
+        nb.then(async (db) => {
+          const byRow = rows && await removePortRow(db, conf.logicalSwitch, plan.lsp, rows.lsp);
+          await allDone([
+            byRow ? Promise.resolve() : removePorts(db, [plan.lsp]),
+            mapped ? removeLoadBalancers(db, [plan.lsp]) : Promise.resolve(),
+          ]);
+        }).then(() => undefined, (e: Error) => e),
+        ovs.then(async (db) => {
+          const byRow = rows && await unplugPortRow(db, plan.veth, rows.port);
+          if (!byRow) await unplugFromBridge(db, [plan.veth]);
+        }).then(() => undefined, (e: Error) => e),
       ]);
       await settledOrAfter(Promise.all([nb, ovs]), CONNECT_WAIT_MS);
       const kernel = allDone([

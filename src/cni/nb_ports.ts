@@ -116,19 +116,31 @@ async function insertPort(
 }
 
 /**
- * Removes ports of switch `sw` by their rows' _uuid, in one transaction; absent
- * ones are no error, and no other switch's port is touched whatever the uuids.
+ * Removes port `name` of switch `sw` by its row's recorded _uuid, in one
+ * transaction guarded on that row still being that port: true when it did;
+ * false when the record is stale (the row is gone, or is not that port), and
+ * nothing changed. No other switch's port is touched whatever the uuid.
  */
-export async function removePortRows(nb: Database, sw: string, uuids: string[]): Promise<void> {
-  await nb.transact(
-    uuids.map((id) =>
+export async function removePortRow(
+  nb: Database,
+  sw: string,
+  name: string,
+  id: string,
+): Promise<boolean> {
+  try {
+    await nb.transact([
+      guard(lsp.TABLE, [["_uuid", "==", uuid(id)]], ["name"], [{ name }]),
       mutate(ls.TABLE, [eq("name", sw), ["ports", "includes", uuid(id)]], [[
         "ports",
         "delete",
         uuid(id),
-      ]])
-    ),
-  );
+      ]]),
+    ]);
+    return true;
+  } catch (e) {
+    if (isGuardFailure(e)) return false;
+    throw e;
+  }
 }
 
 /** Removes ports by name; absent ones are no error. */

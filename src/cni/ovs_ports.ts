@@ -4,8 +4,8 @@ import { INTEGRATION_BRIDGE } from "../names.ts";
 import { bridgeWhere } from "../ovs/bridge.ts";
 import * as port from "../ovs/port.ts";
 import type { Database } from "../ovsdb/client.ts";
-import { isConstraintViolation } from "../ovsdb/errors.ts";
-import { byIds, entries, rowUuid, select } from "../ovsdb/ops.ts";
+import { isConstraintViolation, isGuardFailure } from "../ovsdb/errors.ts";
+import { byIds, entries, guard, rowUuid, select, uuid } from "../ovsdb/ops.ts";
 import type { AttachmentPlan } from "./attachment.ts";
 
 /**
@@ -42,11 +42,21 @@ export async function plugIntoBridge(
 }
 
 /**
- * Removes ports of br-int by their rows' _uuid, in one transaction; absent ones
- * are no error, and no other bridge's port is touched whatever the uuids.
+ * Removes OVS port `name` from br-int by its row's recorded _uuid, in one
+ * transaction guarded on that row still being that port: true when it did;
+ * false when the record is stale, and nothing changed.
  */
-export async function unplugPortRows(ovs: Database, uuids: string[]): Promise<void> {
-  await ovs.transact(port.removePorts(uuids, bridgeWhere({ name: INTEGRATION_BRIDGE })));
+export async function unplugPortRow(ovs: Database, name: string, id: string): Promise<boolean> {
+  try {
+    await ovs.transact([
+      guard(port.PORT, [["_uuid", "==", uuid(id)]], ["name"], [{ name }]),
+      ...port.removePorts([id], bridgeWhere({ name: INTEGRATION_BRIDGE })),
+    ]);
+    return true;
+  } catch (e) {
+    if (isGuardFailure(e)) return false;
+    throw e;
+  }
 }
 
 /** Removes ports from whichever bridge holds them; absent ones are no error. */

@@ -32,11 +32,11 @@ export async function createVeth(
     } catch (e) {
       // A DEL of this attachment retired its veth (its eth0 is still in the
       // container) and the deletion is still under way, or its `ip` was killed:
-      // the retired pair is deleted here, and the names are free again.
-      const retired = retiredVethName(plan.veth);
+      // the retired pair is deleted here (if it is not gone meanwhile), and the
+      // names are free again. A live host end is a repeated ADD: not retried.
       const exists = e instanceof NetlinkError && e.errno === Errno.EEXIST;
-      if (!exists || !hostLinkExists(retired)) throw e;
-      await deleteLink(retired).catch(() => false);
+      if (!exists || hostLinkExists(plan.veth)) throw e;
+      await deleteLink(retiredVethName(plan.veth)).catch(() => false);
       await createVethPairAsync(pair);
     }
   } catch (e) {
@@ -145,12 +145,15 @@ export async function retireVeth(veth: string): Promise<void> {
   await deleteLinkDetached(retired).catch(() => deleteVeths([retired]));
 }
 
-/** Deletes the veths DELs retired whose deletion never finished (its `ip` killed); answers their names. */
+/**
+ * Deletes the veths DELs retired whose deletion has not happened (its `ip`
+ * killed); answers the names of those it deleted.
+ */
 export async function deleteRetiredVeths(): Promise<string[]> {
   const retired = [...Deno.readDirSync("/sys/class/net")].map((e) => e.name)
     .filter((n) => RETIRED_VETH.test(n));
-  await deleteVeths(retired);
-  return retired;
+  const deleted = await Promise.all(retired.map((v) => deleteLink(v).catch(() => false)));
+  return retired.filter((_, i) => deleted[i]);
 }
 
 /** Deletes the veth pairs by their host ends; nothing when they are already gone. */

@@ -9,7 +9,7 @@
  * whose offloaded checksums it cannot complete.
  */
 
-import { errnoText, libc, ptr, socketIn } from "./libc.ts";
+import { errnoText, keepAlive, libc, ptr, socketIn } from "./libc.ts";
 
 const AF_INET = 2;
 const SOCK_DGRAM = 2;
@@ -30,9 +30,9 @@ export function disableTxChecksum(nsPath: string, ifname: string): void {
     ifreq.set(new TextEncoder().encode(ifname));
     const data = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(value)));
     new DataView(ifreq.buffer).setBigUint64(16, data, true);
-    if (libc().ioctl(sock, BigInt(SIOCETHTOOL), ptr(ifreq)) !== 0) {
-      throw new Error(`ethtool request on ${ifname} in ${nsPath} failed`);
-    }
+    const failed = libc().ioctl(sock, BigInt(SIOCETHTOOL), ptr(ifreq)) !== 0;
+    keepAlive(value, ifreq);
+    if (failed) throw new Error(`ethtool request on ${ifname} in ${nsPath} failed`);
   } finally {
     libc().close(sock);
   }

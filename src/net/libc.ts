@@ -66,6 +66,7 @@ const encoder = new TextEncoder();
 export function openNamespace(path: string): number {
   const file = encoder.encode(`${path}\0`);
   const fd = libc().open(ptr(file), O_RDONLY_CLOEXEC);
+  keepAlive(file);
   return fd < 0 ? -lastErrno() : fd;
 }
 
@@ -132,6 +133,11 @@ export async function spawnDetached(path: string, argv: string[]): Promise<void>
       const added = c.posix_spawn_file_actions_addopen(ptr(actions), fd, ptr(devNull), mode, 0);
       check("posix_spawn_file_actions_addopen", added);
     }
+    // Whatever the caller inherited without close-on-exec stays out of the child (glibc ≥ 2.34).
+    if (c.posix_spawn_file_actions_addclosefrom_np) {
+      const closed = c.posix_spawn_file_actions_addclosefrom_np(ptr(actions), 3);
+      check("posix_spawn_file_actions_addclosefrom_np", closed);
+    }
     check("posix_spawnattr_setflags", c.posix_spawnattr_setflags(ptr(attr), POSIX_SPAWN_SETSID));
     const spawned = await c.posix_spawn(
       ptr(pid),
@@ -150,8 +156,8 @@ export async function spawnDetached(path: string, argv: string[]): Promise<void>
   }
 }
 
-/** Keeps buffers referenced (and so in place) up to the point of the call. */
-function keepAlive(..._buffers: Uint8Array[]): void {}
+/** Keeps buffers referenced up to the point of this call (after the FFI calls that use them). */
+export function keepAlive(..._buffers: ArrayBufferView[]): void {}
 
 const O_RDONLY = 0;
 const O_WRONLY = 1;
@@ -167,6 +173,11 @@ const SPAWN_SYMBOLS = {
   posix_spawn_file_actions_addopen: {
     parameters: ["pointer", "i32", "pointer", "i32", "u32"],
     result: "i32",
+  },
+  posix_spawn_file_actions_addclosefrom_np: {
+    parameters: ["pointer", "i32"],
+    result: "i32",
+    optional: true,
   },
   posix_spawn_file_actions_destroy: { parameters: ["pointer"], result: "i32" },
   posix_spawnattr_init: { parameters: ["pointer"], result: "i32" },
