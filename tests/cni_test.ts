@@ -3,7 +3,7 @@
  * agent calls it, with containers as bind-mounted network namespaces.
  */
 import assert from "node:assert/strict";
-import { hostVethName } from "../src/names.ts";
+import { hostVethName, retiredVethName } from "../src/names.ts";
 import { CNI_VERSIONS } from "../src/version.ts";
 import {
   callPlugin,
@@ -353,18 +353,20 @@ Deno.test(
     const ns = await sb.addContainerNetns("again");
     const first = mesosIp(await mesosCni(h1, "ADD", "again", ns));
     const veth = hostVethName(String(h1.config.name), "again", "eth0");
-    const retired = `ovx${veth.slice(3)}`;
+    const retired = retiredVethName(veth);
     // ADD records its rows in the attachment's lock file, for DEL.
     const lockFile = `${sb.dir}/run/locks/${veth}.lock`;
     const rows = JSON.parse(await Deno.readTextFile(lockFile));
-    const [lspUuid] = (await sb.nbctl(
-      "--bare",
-      "--columns=_uuid",
-      "find",
-      "Logical_Switch_Port",
-      `name="ovn/again/eth0"`,
-    )).split("\n");
-    assert.equal(rows.lsp, lspUuid.trim());
+    const lspUuid = async () =>
+      (await sb.nbctl(
+        "--bare",
+        "--columns=_uuid",
+        "find",
+        "Logical_Switch_Port",
+        `name="ovn/again/eth0"`,
+      ))
+        .trim();
+    assert.equal(rows.lsp, await lspUuid());
     assert.match(rows.port, /^[0-9a-f-]{36}$/);
     const del = await mesosCni(h1, "DEL", "again", ns);
     assert.equal(del.code, 0, del.stdout);
@@ -393,14 +395,7 @@ Deno.test(
     const sw = String(h1.config.logicalSwitch);
     await sb.nbctl("lsp-del", "ovn/again/eth0", "--", "lsp-add", sw, "ovn/again/eth0");
     await sb.vsctl(h1.host, "del-port", veth, "--", "add-port", "br-int", veth);
-    const [nowUuid] = (await sb.nbctl(
-      "--bare",
-      "--columns=_uuid",
-      "find",
-      "Logical_Switch_Port",
-      `name="ovn/again/eth0"`,
-    )).split("\n");
-    assert.notEqual(JSON.parse(await Deno.readTextFile(lockFile)).lsp, nowUuid.trim(), "stale");
+    assert.notEqual(JSON.parse(await Deno.readTextFile(lockFile)).lsp, await lspUuid(), "stale");
     assert.equal((await mesosCni(h1, "DEL", "again", ns)).code, 0);
     await assertNothingLeft(sb);
 

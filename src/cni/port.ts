@@ -140,7 +140,8 @@ export async function retireVeth(veth: string): Promise<void> {
   try {
     if (!await setDownAndRename(veth, retired)) return; // gone already
   } catch {
-    return deleteVeths([veth]);
+    await deleteVeths([veth]);
+    return;
   }
   await deleteLinkDetached(retired).catch(() => deleteVeths([retired]));
 }
@@ -152,11 +153,14 @@ export async function retireVeth(veth: string): Promise<void> {
 export async function deleteRetiredVeths(): Promise<string[]> {
   const retired = [...Deno.readDirSync("/sys/class/net")].map((e) => e.name)
     .filter((n) => RETIRED_VETH.test(n));
-  const deleted = await Promise.all(retired.map((v) => deleteLink(v).catch(() => false)));
-  return retired.filter((_, i) => deleted[i]);
+  return await deleteVeths(retired);
 }
 
-/** Deletes the veth pairs by their host ends; nothing when they are already gone. */
-export async function deleteVeths(veths: string[]): Promise<void> {
-  await Promise.all(veths.map((v) => deleteLink(v).catch(() => false)));
+/**
+ * Deletes the veth pairs by their host ends; nothing when they are already
+ * gone. Answers the names of those it deleted.
+ */
+export async function deleteVeths(veths: string[]): Promise<string[]> {
+  const deleted = await Promise.all(veths.map((v) => deleteLink(v).catch(() => false)));
+  return veths.filter((_, i) => deleted[i]);
 }
